@@ -1,0 +1,1 @@
+"""PharmaTrace application core: identifiers, ledger port, read model, domain services, API, CLI."""
