@@ -1,0 +1,149 @@
+"""Batches: mint a batch token with its serial commitment; read a batch with its custody.
+
+Order of a registration: build the Merkle tree in memory, submit the token, and only once it is
+committed store the serial list and tree. A crash in between leaves a token without its list; the
+retried registration sees BATCH_EXISTS with the same root and completes the store, so retries are
+safe and a failed registration never leaves serials behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import col, select
+
+from services.errors import PharmaTraceError, invalid, not_found
+from services.gs1 import is_valid_gtin, normalize_gtin
+from services.readmodel.tables import Batch, Holding
+from services.runtime import Actor, Committed, Runtime, require
+from services.serials import SerialStore, SerialStoreError
+from services.serials.generate import generate_serials
+
+MAX_SERIALS = 5_000_000
+
+
+@dataclass(frozen=True)
+class RegisteredBatch:
+    gtin: str
+    lot: str
+    quantity: int
+    merkle_root: str
+    tx_id: str
+    block: int
+
+
+def register_batch(
+    rt: Runtime,
+    *,
+    actor: Actor,
+    gtin: str,
+    lot: str,
+    expiry: date,
+    serials: Iterable[str] | None = None,
+    quantity: int | None = None,
+    manufactured: date | None = None,
+) -> RegisteredBatch:
+    """Mint the token of (GTIN, lot) for the given serials, or `quantity` generated ones."""
+    require(
+        is_valid_gtin(gtin),
+        invalid("INVALID_GTIN", f"{gtin!r} is not a GTIN with a valid check digit."),
+    )
+    gtin = normalize_gtin(gtin)
+    if serials is None:
+        require(
+            quantity is not None and 1 <= quantity <= MAX_SERIALS,
+            invalid("INVALID_QUANTITY", f"Give serials or a quantity between 1 and {MAX_SERIALS}."),
+        )
+        serials = generate_serials(quantity or 0)
+    try:
+        prepared = SerialStore.prepare(serials)
+    except SerialStoreError as exc:
+        raise invalid("INVALID_SERIALS", str(exc)) from exc
+    require(
+        len(prepared.ordered) <= MAX_SERIALS,
+        invalid("TOO_MANY_SERIALS", f"A batch holds at most {MAX_SERIALS} serials."),
+    )
+    used = rt.serials.already_used(gtin, prepared.ordered)
+    if used and not rt.serials.has_batch(gtin, lot):
+        raise invalid(
+            "SERIAL_REUSED",
+            f"Serials already used for GTIN {gtin}: "
+            f"{', '.join(used[:5])}. Serials must be unique per product.",
+        )
+    body: dict[str, Any] = {
+        "gtin": gtin,
+        "lot": lot,
+        "expiry": expiry.isoformat(),
+        "quantity": len(prepared.ordered),
+        "merkle_root": prepared.root.hex(),
+    }
+    if manufactured:
+        body["manufactured"] = manufactured.isoformat()
+    try:
+        committed = rt.submit(actor.msp_id, "RegisterBatch", body)
+    except PharmaTraceError as exc:
+        if exc.code != "BATCH_EXISTS":
+            raise
+        committed = _resume_registration(rt, actor, gtin, lot, prepared.root.hex(), exc)
+    rt.serials.save(gtin, lot, prepared)
+    return RegisteredBatch(
+        gtin, lot, len(prepared.ordered), prepared.root.hex(), committed.tx_id, committed.block
+    )
+
+
+def _resume_registration(
+    rt: Runtime, actor: Actor, gtin: str, lot: str, root: str, error: PharmaTraceError
+) -> Committed:
+    """A retry of a registration whose token committed but whose serials were not stored."""
+    existing = rt.evaluate(actor.msp_id, "GetBatch", {"gtin": gtin, "lot": lot})
+    if existing["merkle_root"] != root or existing["manufacturer"] != actor.msp_id:
+        raise error
+    with rt.session() as session:
+        batch = session.get(Batch, (gtin, lot))
+    return Committed(existing, batch.tx_id if batch else "", -1)
+
+
+def get_batch(rt: Runtime, gtin: str, lot: str) -> tuple[Batch, list[Holding]]:
+    with rt.session() as session:
+        batch = session.get(Batch, (gtin, lot))
+        if batch is None:
+            raise not_found("UNKNOWN_BATCH", f"No batch {lot} of GTIN {gtin}.")
+        holdings = list(
+            session.exec(
+                select(Holding)
+                .where(Holding.gtin == gtin, Holding.lot == lot)
+                .order_by(col(Holding.quantity).desc())
+            )
+        )
+        return batch, holdings
+
+
+def list_batches(rt: Runtime, *, manufacturer: str | None = None) -> list[Batch]:
+    with rt.session() as session:
+        query = select(Batch).order_by(Batch.gtin, Batch.lot)
+        if manufacturer:
+            query = query.where(Batch.manufacturer == manufacturer)
+        return list(session.exec(query))
+
+
+def list_holdings(rt: Runtime, *, msp_id: str) -> list[Holding]:
+    with rt.session() as session:
+        return list(
+            session.exec(
+                select(Holding).where(Holding.msp_id == msp_id).order_by(Holding.gtin, Holding.lot)
+            )
+        )
+
+
+def change_batch_status(
+    rt: Runtime, *, actor: Actor, gtin: str, lot: str, status: str, reason: str
+) -> Committed:
+    """Recall, withdraw, quarantine or release a batch (the contract checks who may)."""
+    return rt.submit(
+        actor.msp_id,
+        "ChangeBatchStatus",
+        {"gtin": gtin, "lot": lot, "status": status, "reason": reason},
+    )
