@@ -68,12 +68,9 @@ def _holdings(session: Session, payload: Payload, gtin: str = "", lot: str = "")
 
 def _shipment(session: Session, payload: Payload) -> None:
     shipment = payload["shipment"]
-    session.merge(
-        Shipment(
-            **_fields(Shipment, shipment),
-            discrepancies=json.dumps(shipment.get("discrepancies", [])),
-        )
-    )
+    fields = _fields(Shipment, shipment)
+    fields["discrepancies"] = json.dumps(shipment.get("discrepancies", []))
+    session.merge(Shipment(**fields))
     received = {(d["gtin"], d["lot"]): d["received"] for d in shipment.get("discrepancies", [])}
     is_received = shipment.get("received_at") is not None
     for line in shipment["lines"]:
