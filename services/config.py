@@ -16,12 +16,14 @@ class Settings:
     """Where PharmaTrace keeps its data and which ledger it talks to.
 
     Environment: PHARMATRACE_DATA_DIR, PHARMATRACE_DATABASE_URL, PHARMATRACE_LEDGER,
-    PHARMATRACE_MAX_BODY_BYTES.
+    PHARMATRACE_LEDGER_SYNC (full: survive power cuts, the default; normal: survive killed
+    processes only, faster), PHARMATRACE_MAX_BODY_BYTES.
     """
 
     data_dir: Path = field(default_factory=lambda: Path(".pharmatrace/data"))
     database_url: str = ""
     ledger: str = "embedded"
+    ledger_sync: str = "full"
     max_body_bytes: int = 1_000_000
 
     def __post_init__(self) -> None:
@@ -29,6 +31,8 @@ class Settings:
             raise ConfigError(
                 f"PHARMATRACE_LEDGER={self.ledger!r} is not supported yet; use 'embedded'."
             )
+        if self.ledger_sync not in ("full", "normal"):
+            raise ConfigError("PHARMATRACE_LEDGER_SYNC must be 'full' or 'normal'.")
         if self.max_body_bytes < 1024:
             raise ConfigError("PHARMATRACE_MAX_BODY_BYTES must be at least 1024.")
 
@@ -39,6 +43,7 @@ class Settings:
             "data_dir": Path(env.get("PHARMATRACE_DATA_DIR", ".pharmatrace/data")),
             "database_url": env.get("PHARMATRACE_DATABASE_URL", ""),
             "ledger": env.get("PHARMATRACE_LEDGER", "embedded"),
+            "ledger_sync": env.get("PHARMATRACE_LEDGER_SYNC", "full"),
             "max_body_bytes": int(env.get("PHARMATRACE_MAX_BODY_BYTES", "1000000")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

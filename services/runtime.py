@@ -64,7 +64,10 @@ class Runtime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.msp = MspDirectory(settings.msp_dir)
         self.ledger: Ledger = ledger or EmbeddedLedger(
-            settings.ledger_path, self.msp, clock=lambda: self.clock()
+            settings.ledger_path,
+            self.msp,
+            clock=lambda: self.clock(),
+            synchronous=settings.ledger_sync.upper(),
         )
         self.engine: Engine = make_engine(settings.read_model_url)
         create_schema(self.engine)

@@ -45,6 +45,7 @@ class EmbeddedLedger:
         channel: str = "pharmatrace",
         clock: Clock = utc_now,
         max_block_txs: int = 1000,
+        synchronous: str = "FULL",
     ) -> None:
         self.path = path
         self.msp = msp
@@ -52,6 +53,7 @@ class EmbeddedLedger:
         self.clock = clock
         self._contract = PharmaTraceContract()
         self._max_block_txs = max_block_txs
+        self._synchronous = synchronous
         self._local = threading.local()
         self._committer: Committer | None = None
         self._committer_lock = threading.Lock()
@@ -149,7 +151,10 @@ class EmbeddedLedger:
             if not tx_id_matches(proposal):
                 raise IdentityError("The transaction id does not match nonce and creator.")
             self.msp.verify(
-                proposal.msp_id, proposal.certificate_pem.encode(), proposal.to_bytes(), signature
+                proposal.msp_id,
+                proposal.certificate_pem.encode(),
+                proposal.signed_bytes,
+                signature,
             )
         except IdentityError as exc:
             error = ContractError(ErrorCode.ACCESS_DENIED, str(exc))
@@ -164,7 +169,7 @@ class EmbeddedLedger:
         proposal, signature, stub, result = self._endorse(signer, function, args)
         envelope = canonical.dumps(
             {
-                "proposal": canonical.loads(proposal.to_bytes()),
+                "proposal": proposal.to_json(),
                 "signature": signature.hex(),
                 "rwset": stub.rwset.to_json(),
                 "result": result.hex(),
@@ -196,7 +201,9 @@ class EmbeddedLedger:
     def _ensure_committer(self) -> Committer:
         with self._committer_lock:
             if self._committer is None:
-                self._committer = Committer(self.path, self._notify, self._max_block_txs)
+                self._committer = Committer(
+                    self.path, self._notify, self._max_block_txs, self._synchronous
+                )
             return self._committer
 
     def _notify(self, _block: int) -> None:

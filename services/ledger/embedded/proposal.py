@@ -10,12 +10,13 @@ import hashlib
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from chaincode import canonical
 from services.identity import OrgIdentity
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Proposal:
     """An unsigned transaction proposal."""
 
@@ -27,18 +28,21 @@ class Proposal:
     args: tuple[str, ...]
     timestamp: str  # ISO 8601 UTC, microseconds
 
-    def to_bytes(self) -> bytes:
-        return canonical.dumps(
-            {
-                "tx_id": self.tx_id,
-                "nonce": self.nonce,
-                "msp_id": self.msp_id,
-                "certificate": self.certificate_pem,
-                "function": self.function,
-                "args": list(self.args),
-                "timestamp": self.timestamp,
-            }
-        )
+    def to_json(self) -> dict[str, object]:
+        return {
+            "tx_id": self.tx_id,
+            "nonce": self.nonce,
+            "msp_id": self.msp_id,
+            "certificate": self.certificate_pem,
+            "function": self.function,
+            "args": list(self.args),
+            "timestamp": self.timestamp,
+        }
+
+    @cached_property
+    def signed_bytes(self) -> bytes:
+        """The canonical bytes the creator signs (computed once per proposal)."""
+        return canonical.dumps(self.to_json())
 
     @property
     def datetime(self) -> datetime:
@@ -63,7 +67,7 @@ def new_proposal(
         args=args,
         timestamp=at.isoformat(timespec="microseconds"),
     )
-    return proposal, signer.sign(proposal.to_bytes())
+    return proposal, signer.sign(proposal.signed_bytes)
 
 
 def tx_id_matches(proposal: Proposal) -> bool:

@@ -43,13 +43,22 @@ CREATE TABLE IF NOT EXISTS history (
 """
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """A connection with the durability settings every writer and reader must share."""
+def connect(path: Path, *, readonly: bool = False, synchronous: str = "FULL") -> sqlite3.Connection:
+    """A connection with the durability settings every writer and reader must share.
+
+    synchronous=FULL fsyncs the WAL at every commit: a committed block survives a power cut.
+    NORMAL survives a killed process (the WAL is in the OS cache) but not a power cut; it is
+    offered for throughput-hungry single-machine use and measured in docs/BENCHMARKS.md.
+    Automatic checkpoints are off: with readers always active they run on nearly every commit;
+    the committer checkpoints itself every few hundred blocks instead.
+    """
+    if synchronous not in ("FULL", "NORMAL"):
+        raise ValueError("synchronous must be FULL or NORMAL")
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
-    # FULL: a committed block survives power loss, not only a killed process.
-    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
     conn.execute("PRAGMA foreign_keys=OFF")
     if readonly:
         conn.execute("PRAGMA query_only=ON")

@@ -1,0 +1,47 @@
+# The front door. Every target sets up what it needs first (scripts/setup.sh is idempotent and
+# takes well under a second when nothing changed).
+
+SHELL := /bin/bash
+VENV := .venv/bin
+SETUP := scripts/setup.sh
+
+.PHONY: setup demo serve test check lint format types unit bench clean
+
+setup:
+	@$(SETUP)
+
+## demo: set up, build the demo network on the embedded ledger, serve the API on :8000
+demo: setup
+	$(VENV)/pharmatrace demo
+
+serve: setup
+	$(VENV)/pharmatrace serve
+
+## test: set up (venv, Python deps, local PostgreSQL) and run every check and test
+test: setup lint types
+	@pg_url=$$(scripts/postgres.sh start | tail -n 1) && \
+	PHARMATRACE_TEST_PG_URL="$$pg_url" $(VENV)/pytest -p no:cacheprovider
+
+## check: the quick gate — lint, types, unit tests
+check: setup lint types unit
+
+lint:
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+
+format: setup
+	$(VENV)/ruff format .
+	$(VENV)/ruff check --fix .
+
+types:
+	$(VENV)/mypy
+
+unit:
+	$(VENV)/pytest -m unit -q -p no:cacheprovider
+
+bench: setup
+	$(VENV)/python -m bench.run --write
+
+clean:
+	scripts/postgres.sh stop || true
+	rm -rf .pharmatrace .pgdata .mypy_cache .ruff_cache .pytest_cache .hypothesis
