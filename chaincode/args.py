@@ -7,6 +7,7 @@ malformed request costs nothing and changes nothing.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -15,6 +16,7 @@ from chaincode.errors import ContractError, ErrorCode
 from chaincode.model import MAX_TEXT
 
 Request = dict[str, Any]
+_HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def invalid(message: str) -> ContractError:
@@ -27,6 +29,8 @@ def request(raw: str) -> Request:
         body = json.loads(raw)
     except ValueError as exc:
         raise invalid(f"The argument is not valid JSON: {exc.args[0]}.") from None
+    except RecursionError:
+        raise invalid("The argument is nested too deeply.") from None
     if not isinstance(body, dict):
         raise invalid("The argument must be a JSON object.")
     return body
@@ -34,13 +38,23 @@ def request(raw: str) -> Request:
 
 def text(body: Request, field: str, *, required: bool = True, max_len: int = MAX_TEXT) -> str:
     value = body.get(field)
-    if value is None and not required:
+    if (value is None or value == "") and not required:
         return ""
     if not isinstance(value, str) or not value.strip():
         raise invalid(f"Field '{field}' must be a non-empty string.")
     if len(value) > max_len:
         raise invalid(f"Field '{field}' is longer than {max_len} characters.")
+    if not value.isprintable() or not _encodable(value):
+        raise invalid(f"Field '{field}' contains control characters or invalid Unicode.")
     return value
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode()
+    except UnicodeEncodeError:  # lone surrogates from JSON escapes such as "\ud800"
+        return False
+    return True
 
 
 def choice(body: Request, field: str, allowed: type[Any], *, default: str | None = None) -> Any:
@@ -70,7 +84,7 @@ def gtin(body: Request, field: str = "gtin") -> str:
 
 def gln(body: Request, field: str, *, required: bool = True) -> str:
     value = body.get(field)
-    if value is None and not required:
+    if (value is None or value == "") and not required:
         return ""
     if not isinstance(value, str) or not identifiers.is_gln(value):
         raise invalid(f"Field '{field}' must be a 13-digit GLN with a valid check digit.")
@@ -101,12 +115,9 @@ def iso_date(body: Request, field: str) -> date:
 
 def hex_digest(body: Request, field: str) -> bytes:
     value = body.get(field)
-    if not isinstance(value, str) or len(value) != 64:
+    if not isinstance(value, str) or _HEX_DIGEST.fullmatch(value) is None:
         raise invalid(f"Field '{field}' must be a SHA-256 digest in hex (64 characters).")
-    try:
-        return bytes.fromhex(value)
-    except ValueError:
-        raise invalid(f"Field '{field}' must be hexadecimal.") from None
+    return bytes.fromhex(value)
 
 
 def object_list(

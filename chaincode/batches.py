@@ -50,7 +50,10 @@ def register_batch(ctx: TxContext, body: args.Request) -> Record:
     ctx.set_holding(gtin, lot, ctx.msp_id, quantity)
     ctx.emit(
         "BatchRegistered",
-        {"batch": batch, "holdings": [{"msp_id": ctx.msp_id, "quantity": quantity}]},
+        {
+            "batch": batch,
+            "holdings": [{"gtin": gtin, "lot": lot, "msp_id": ctx.msp_id, "quantity": quantity}],
+        },
     )
     return batch
 
@@ -72,6 +75,14 @@ def change_batch_status(ctx: TxContext, body: args.Request) -> Record:
     new_status = args.choice(body, "status", BatchStatus)
     reason = args.text(body, "reason", max_len=500)
     _check_transition(BatchStatus(batch["status"]), new_status)
+    if new_status is BatchStatus.ACTIVE and caller["role"] != Role.REGULATOR:
+        imposer = ctx.organization(batch.get("status_changed_by", ""))
+        if imposer is not None and imposer["role"] == Role.REGULATOR:
+            raise ContractError(
+                ErrorCode.FORBIDDEN_ROLE,
+                f"The quarantine was imposed by the regulator {imposer['msp_id']}; only a "
+                "regulator may release it.",
+            )
     batch = {
         **batch,
         "status": str(new_status),
@@ -114,6 +125,25 @@ def refuse_unless_movable(ctx: TxContext, batch: Record) -> None:
         raise ContractError(
             ErrorCode.BATCH_EXPIRED, f"Batch {batch['lot']} expired on {batch['expiry']}."
         )
+
+
+def refuse_if_final(ctx: TxContext, batch: Record) -> None:
+    """EU FMD Art. 13: no undo if the batch is recalled, withdrawn or expired (quarantine may lift)."""
+    if BatchStatus(batch["status"]) is not BatchStatus.QUARANTINED:
+        refuse_unless_movable(ctx, batch)
+    elif is_expired(ctx, batch):
+        raise ContractError(
+            ErrorCode.BATCH_EXPIRED, f"Batch {batch['lot']} expired on {batch['expiry']}."
+        )
+
+
+def refuse_unless_shippable(ctx: TxContext, batch: Record, receiver: str) -> None:
+    """Like `refuse_unless_movable`, but recalled, withdrawn or expired stock may go back to its
+    manufacturer (a return for destruction); a quarantine still stops every movement."""
+    blocked = BatchStatus(batch["status"]) is BatchStatus.QUARANTINED
+    if receiver == batch["manufacturer"] and not blocked:
+        return
+    refuse_unless_movable(ctx, batch)
 
 
 def is_expired(ctx: TxContext, batch: Record) -> bool:

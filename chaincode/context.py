@@ -33,7 +33,8 @@ class TxContext:
         self.stub = stub
         self.tx_id = stub.get_txid()
         stamp = stub.get_tx_timestamp()
-        self.now: datetime = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+        # Naive timestamps are UTC; aware ones are converted, so dates (expiry) are UTC dates.
+        self.now: datetime = stamp.astimezone(UTC) if stamp.tzinfo else stamp.replace(tzinfo=UTC)
         self.msp_id = stub.get_creator().msp_id
         self._event: tuple[str, Record] | None = None
 

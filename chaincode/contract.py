@@ -52,8 +52,8 @@ class PharmaTraceContract:
             raise ContractError(ErrorCode.UNKNOWN_FUNCTION, f"No transaction named {function!r}.")
         if len(parameters) > 1:
             raise args.invalid("Transactions take one JSON object argument.")
-        body = args.request(parameters[0] if parameters else "{}")
         try:
+            body = args.request(parameters[0] if parameters else "{}")
             return canonical.dumps(transaction(TxContext(stub), body))
         except ContractError:
             raise

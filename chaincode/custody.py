@@ -8,7 +8,7 @@ inflate a batch. Differences are recorded as discrepancies for the regulator to 
 from __future__ import annotations
 
 from chaincode import args, identifiers
-from chaincode.batches import refuse_unless_movable
+from chaincode.batches import refuse_unless_shippable
 from chaincode.context import SHIPMENT, Record, TxContext
 from chaincode.errors import ContractError, ErrorCode
 from chaincode.model import (
@@ -36,7 +36,7 @@ def ship(ctx: TxContext, body: args.Request) -> Record:
     holdings = []
     for line in lines:
         batch = ctx.batch(line["gtin"], line["lot"])
-        refuse_unless_movable(ctx, batch)
+        refuse_unless_shippable(ctx, batch, receiver["msp_id"])
         held = ctx.holding(line["gtin"], line["lot"], ctx.msp_id)
         _refuse_short_stock(ctx.msp_id, line, held)
         ctx.set_holding(line["gtin"], line["lot"], ctx.msp_id, held - line["quantity"])
@@ -155,6 +155,8 @@ def receive(ctx: TxContext, body: args.Request) -> Record:
             ctx.set_holding(*key, ctx.msp_id, held)
         holdings.append({"gtin": key[0], "lot": key[1], "msp_id": ctx.msp_id, "quantity": held})
     for (gtin, lot), got in sorted(received.items()):
+        if got == 0:
+            continue  # "none of that batch arrived" about a batch never shipped: no news
         discrepancies.append(
             {"gtin": gtin, "lot": lot, "shipped": 0, "received": got, "kind": "unexpected"}
         )

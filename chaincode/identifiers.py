@@ -10,8 +10,8 @@ import re
 from datetime import date
 
 # GS1 General Specifications, "GS1 AI encodable character set 82" (lot, serial).
-_CSET82 = re.compile(r"^[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+$")
-_DIGITS = re.compile(r"^[0-9]+$")
+_CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def check_digit(data_digits: str) -> int:
@@ -23,7 +23,7 @@ def check_digit(data_digits: str) -> int:
 def _valid_numeric_key(value: str, length: int) -> bool:
     return (
         len(value) == length
-        and bool(_DIGITS.match(value))
+        and _DIGITS.fullmatch(value) is not None
         and check_digit(value[:-1]) == int(value[-1])
     )
 
@@ -45,12 +45,12 @@ def is_sscc(value: str) -> bool:
 
 def is_lot(value: str) -> bool:
     """AI 10: 1–20 characters of CSET 82."""
-    return 1 <= len(value) <= 20 and bool(_CSET82.match(value))
+    return 1 <= len(value) <= 20 and _CSET82.fullmatch(value) is not None
 
 
 def is_serial(value: str) -> bool:
     """AI 21: 1–20 characters of CSET 82."""
-    return 1 <= len(value) <= 20 and bool(_CSET82.match(value))
+    return 1 <= len(value) <= 20 and _CSET82.fullmatch(value) is not None
 
 
 def parse_iso_date(value: str) -> date | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chaincode import args, merkle
-from chaincode.batches import refuse_unless_movable
+from chaincode.batches import refuse_if_final, refuse_unless_movable
 from chaincode.context import PACK, Record, TxContext
 from chaincode.errors import ContractError, ErrorCode
 from chaincode.model import (
@@ -29,11 +29,13 @@ def decommission(ctx: TxContext, body: args.Request) -> Record:
     caller = ctx.licensed_caller(*CUSTODIAN_ROLES)
     gtin, lot, serial = args.gtin(body), args.lot(body), args.serial(body)
     status = args.choice(body, "status", PackStatus, default=str(PackStatus.SUPPLIED))
+    if status is PackStatus.ACTIVE:
+        raise args.invalid("A pack is decommissioned to a status other than active.")
     if status not in DECOMMISSION_BY_ROLE[Role(caller["role"])]:
         raise ContractError(
             ErrorCode.FORBIDDEN_ROLE, f"A {caller['role']} may not decommission a pack as {status}."
         )
-    location = args.gln(body, "location", required=False) or caller["gln"]
+    location = premises(caller, body)
     batch = ctx.batch(gtin, lot)
     _refuse_unless_member(batch, serial, body.get("proof"))
     current = ctx.get(PACK, gtin, serial)
@@ -70,6 +72,17 @@ def decommission(ctx: TxContext, body: args.Request) -> Record:
     return pack
 
 
+def premises(caller: Record, body: args.Request) -> str:
+    """The GLN of the premises acting: one of the caller's registered locations."""
+    location = args.gln(body, "location", required=False) or caller["gln"]
+    if location != caller["gln"] and location not in caller.get("locations", []):
+        raise ContractError(
+            ErrorCode.NOT_OWN_PREMISES,
+            f"Location {location} is not registered as premises of {caller['msp_id']}.",
+        )
+    return location
+
+
 def _refuse_unless_member(batch: Record, serial: str, proof: object) -> None:
     if not isinstance(proof, dict):
         raise args.invalid("Field 'proof' must be an object with 'index' and 'siblings'.")
@@ -102,13 +115,13 @@ def _refuse_inactive(current: Record) -> None:
 def undo_decommission(ctx: TxContext, body: args.Request) -> Record:
     caller = ctx.licensed_caller(*CUSTODIAN_ROLES)
     gtin, serial = args.gtin(body), args.serial(body)
-    location = args.gln(body, "location", required=False) or caller["gln"]
+    location = premises(caller, body)
     current = ctx.get(PACK, gtin, serial)
     if current is None or current["status"] == PackStatus.ACTIVE:
         raise ContractError(ErrorCode.PACK_ACTIVE, "This pack is active; there is nothing to undo.")
     _refuse_undo(ctx, current, location)
     batch = ctx.batch(gtin, current["lot"])
-    refuse_unless_movable(ctx, batch)
+    refuse_if_final(ctx, batch)
     held = ctx.holding(gtin, current["lot"], ctx.msp_id) + 1
     pack: Record = {
         **current,

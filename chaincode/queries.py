@@ -66,7 +66,11 @@ _HISTORY_KEYS: dict[str, tuple[str, ...]] = {
 
 
 def get_history(ctx: TxContext, body: args.Request) -> list[dict[str, Any]]:
-    """Every committed version of one record, oldest first, with its transaction id."""
+    """Every committed version of one record, oldest first, with its transaction id.
+
+    Fabric 2+ returns history newest first and the embedded ledger oldest first; the contract
+    sorts, so both ledgers answer the same.
+    """
     kind = args.text(body, "kind", max_len=16)
     if kind not in _HISTORY_KEYS:
         raise args.invalid(f"Field 'kind' must be one of: {', '.join(_HISTORY_KEYS)}.")
@@ -74,9 +78,14 @@ def get_history(ctx: TxContext, body: args.Request) -> list[dict[str, Any]]:
     return [
         {
             "tx_id": entry.tx_id,
-            "at": entry.timestamp.astimezone(UTC).isoformat(timespec="milliseconds"),
+            "at": entry.timestamp.astimezone(UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
             "is_delete": entry.is_delete,
             "value": None if entry.is_delete else canonical.loads(entry.value),
         }
-        for entry in ctx.stub.get_history_for_key(ctx.key(kind, *attributes))
+        for entry in sorted(
+            ctx.stub.get_history_for_key(ctx.key(kind, *attributes)),
+            key=lambda e: e.timestamp,
+        )
     ]

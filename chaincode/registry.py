@@ -7,6 +7,8 @@ licensed manufacturer registers products, each GTIN once.
 
 from __future__ import annotations
 
+import math
+
 from chaincode import args
 from chaincode.context import META, ORG, PRODUCT, Record, TxContext
 from chaincode.errors import ContractError, ErrorCode
@@ -18,11 +20,15 @@ def register_organization(ctx: TxContext, body: args.Request) -> Record:
     role = args.choice(body, "role", Role)
     bootstrapping = ctx.get(META, "bootstrap") is None
     if bootstrapping:
-        if msp_id != ctx.msp_id or role is not Role.REGULATOR:
+        if (
+            msp_id != ctx.msp_id
+            or role is not Role.REGULATOR
+            or body.get("licence_status", "active") != "active"
+        ):
             raise ContractError(
                 ErrorCode.FORBIDDEN_ROLE,
                 "The channel is not bootstrapped: the first organization must be the caller "
-                "itself, registered as the regulator.",
+                "itself, registered as an active regulator.",
             )
     else:
         ctx.licensed_caller(Role.REGULATOR)
@@ -33,6 +39,7 @@ def register_organization(ctx: TxContext, body: args.Request) -> Record:
         "name": args.text(body, "name"),
         "role": str(role),
         "gln": args.gln(body, "gln"),
+        "locations": _locations(body),
         "licence_status": str(args.choice(body, "licence_status", LicenceStatus, default="active")),
         "licence_number": args.text(body, "licence_number", required=False, max_len=64),
         "address": args.text(body, "address", required=False),
@@ -48,11 +55,24 @@ def register_organization(ctx: TxContext, body: args.Request) -> Record:
     return org
 
 
+def _locations(body: args.Request) -> list[str]:
+    """Further premises (GLNs) of the organization besides its main GLN."""
+    values = args.string_list(body, "locations", max_items=50)
+    for index in range(len(values)):
+        args.gln({"gln": values[index]}, "gln")
+    return sorted(set(values))
+
+
 def _coordinate(body: args.Request, field: str, bound: int) -> float | None:
     value = body.get(field)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or abs(value) > bound:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or abs(value) > bound
+    ):
         raise args.invalid(f"Field '{field}' must be a number between -{bound} and {bound}.")
     return float(value)
 
@@ -60,6 +80,11 @@ def _coordinate(body: args.Request, field: str, bound: int) -> float | None:
 def set_licence_status(ctx: TxContext, body: args.Request) -> Record:
     ctx.licensed_caller(Role.REGULATOR)
     msp_id = args.text(body, "msp_id", max_len=64)
+    if msp_id == ctx.msp_id:
+        raise ContractError(
+            ErrorCode.FORBIDDEN_ROLE,
+            "A regulator cannot change its own licence; another regulator must.",
+        )
     org = ctx.organization(msp_id)
     if org is None:
         raise ContractError(ErrorCode.UNKNOWN_ORGANIZATION, f"{msp_id} is not registered.")

@@ -97,12 +97,14 @@ pick_pg_user() {
 
 # Run a PostgreSQL server tool as PG_USER. cd / first: the tools call getcwd()
 # and fail ("could not identify current directory") when PG_USER cannot read
-# the caller's cwd. All paths passed are absolute.
+# the caller's cwd. All paths passed are absolute. 9<&-: the postmaster must
+# not inherit our lock fd, or it would hold the lock for its whole life and
+# every later run of this script would block.
 as_pg() {
     if [[ -n $PG_USER ]]; then
-        (cd / && exec runuser -u "$PG_USER" -- "$@")
+        (cd / && exec runuser -u "$PG_USER" -- "$@" 9<&-)
     else
-        (cd / && exec "$@")
+        (cd / && exec "$@" 9<&-)
     fi
 }
 
@@ -114,8 +116,14 @@ pick_datadir() {
     if [[ -n $PG_USER ]] && ! runuser -u "$PG_USER" -- test -x "$ROOT" 2>/dev/null; then
         DATA=/tmp/pharmatrace-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
         log "$PG_USER cannot reach $ROOT; using data dir $DATA instead"
+        # /tmp is world-writable: never adopt a directory someone else made.
+        if [[ -e $DATA && $(stat -c %U "$DATA") != "$PG_USER" ]]; then
+            die "$DATA exists but is not owned by $PG_USER; remove it"
+        fi
     fi
     LOGFILE=$DATA/server.log
+    # Canonical path, compared with /proc/<pid>/cwd to recognise our processes.
+    DATA_REAL=$(readlink -f "$DATA")
 }
 
 # PID of our postmaster, or nothing. pg_ctl status alone is fooled by a stale
@@ -139,14 +147,16 @@ running_pid() {
 # refuses to start ("pre-existing shared memory block is still in use").
 leftover_pids() {
     local p
+    # -ef (same inode) is a builtin test: no fork per process, so the scan is
+    # cheap enough to poll.
     for p in /proc/[0-9]*; do
-        [[ $(readlink "$p/cwd" 2>/dev/null || true) == "$DATA_REAL" ]] && echo "${p#/proc/}"
+        [[ $p/cwd -ef $DATA_REAL ]] && echo "${p#/proc/}"
     done
     return 0
 }
 
 clear_stale_state() {
-    local pids i
+    local pids i f
     pids=$(leftover_pids)
     if [[ -n $pids ]]; then
         log "waiting for leftover server processes to exit: $(echo "$pids" | tr '\n' ' ')"
@@ -162,11 +172,17 @@ clear_stale_state() {
             sleep 0.5
         fi
     fi
-    # Nothing runs in DATA any more, so a postmaster.pid left over is stale.
-    if [[ -f $DATA/postmaster.pid ]]; then
-        log "removing stale postmaster.pid"
-        rm -f "$DATA/postmaster.pid"
-    fi
+    # Nothing runs in DATA any more, so lock files left over are stale. The
+    # postmaster would mostly cope with them itself, but not when the old PID
+    # still exists: a SIGKILLed postmaster stays a zombie until PID 1 reaps it
+    # (slow or never in containers), and kill(pid, 0) says it is alive. The
+    # unix socket lock in DATA records the same PID and needs the same care.
+    for f in "$DATA/postmaster.pid" "$DATA"/.s.PGSQL.*.lock; do
+        if [[ -f $f ]]; then
+            log "removing stale ${f##*/}"
+            rm -f "$f"
+        fi
+    done
 }
 
 tail_log() {
@@ -257,7 +273,6 @@ do_start() {
 
     fix_ownership
     init_cluster
-    DATA_REAL=$(readlink -f "$DATA")
 
     deadline=$((SECONDS + START_TIMEOUT))
     if [[ -n $(running_pid) ]]; then
@@ -307,7 +322,6 @@ do_stop() {
         BIN=$(find_bindir "$(<"$DATA/PG_VERSION")")
         [[ -n $BIN ]] || die "binaries for $DATA are gone"
     fi
-    DATA_REAL=$(readlink -f "$DATA")
     pid=$(running_pid)
     if [[ -z $pid ]]; then
         log "not running"

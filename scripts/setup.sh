@@ -66,11 +66,12 @@ as_root() {
     fi
 }
 
-# Run quietly, but show the full output if the command fails.
+# Run quietly, but show the full output if the command fails. 9<&-: a daemon
+# started by a package's postinst must not inherit (and keep) our lock fd.
 run_logged() {
     local log rc=0
     log=$(mktemp)
-    "$@" >"$log" 2>&1 || rc=$?
+    "$@" >"$log" 2>&1 9<&- || rc=$?
     if ((rc != 0)); then
         cat "$log" >&2
         rm -f "$log"

@@ -56,6 +56,7 @@ _STATUS_BY_CODE: dict[str, int] = {
     ErrorCode.UNDO_BY_OTHER_ORGANIZATION: 403,
     ErrorCode.UNDO_OTHER_LOCATION: 403,
     ErrorCode.UNDO_NOT_ALLOWED: 409,
+    ErrorCode.NOT_OWN_PREMISES: 403,
 }
 
 

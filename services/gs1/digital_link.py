@@ -1,14 +1,17 @@
 """GS1 Digital Link URIs: what a GS1 QR code on a pack (or a verification request) carries.
 
 Building uses biip (`GS1DigitalLinkURI.from_element_strings(...).as_uri`): it orders the path
-(primary key, then key qualifiers 22, 10, 21), pads nothing it should not, percent-encodes path
-values with nothing left "safe" and puts data attributes such as (17) in the query.
+(primary key, then key qualifiers 22, 10, 21), percent-encodes path values with no character
+left "safe" and puts data attributes such as (17) in the query, sorted by AI.
 
 Reading is done here, not with biip's `GS1DigitalLinkURI.parse`, because biip
   * raises on the first problem with a free-text message instead of reporting per field;
-  * decodes the query with `parse_qs`, turning a literal "+" into a space, although "+" is a
-    valid character of a lot or serial and a space never is;
-  * silently lets a repeated query AI overwrite the first value.
+  * decodes the query with `parse_qs`, turning a literal "+" into a space ("?10=A+B" fails),
+    although "+" is a valid lot/serial character and a space never is;
+  * silently lets a repeated query AI overwrite the first value ("?10=A&10=B" gives lot "B");
+  * takes the first path segment equal to a primary key, so a path prefix such as
+    "/01/x/01/09506000134352" fails, and refuses qualifiers out of order (/21/ before /10/),
+    which is harmless to accept.
 Rules applied: any domain and any path prefix; the primary key is /01/ (GTIN-8/12/13 are
 left-padded to 14 digits) or /00/ (SSCC), followed by key/value pairs whose keys are GS1 AIs;
 values are percent-decoded after splitting on "/" (so %2F stays inside a value); query
@@ -43,13 +46,18 @@ def looks_like_digital_link(text: str) -> bool:
     return _SCHEME.match(text) is not None
 
 
+def _is_attribute_key(key: str) -> bool:
+    """A path key after the primary one: any GS1 AI except a second primary key."""
+    return key not in _PRIMARY_KEYS and exact_ai(key) is not None
+
+
 def _find_primary(segments: list[str]) -> int | None:
     """Index of the primary key: /01/ or /00/ followed only by (AI, value) pairs."""
     for index, segment in enumerate(segments):
         if (
             segment in _PRIMARY_KEYS
             and (len(segments) - index) % 2 == 0
-            and all(exact_ai(key) is not None for key in segments[index + 2 :: 2])
+            and all(_is_attribute_key(key) for key in segments[index + 2 :: 2])
         ):
             return index
     return None
@@ -71,11 +79,14 @@ def _no_primary(segments: list[str], query_keys: list[str]) -> Problem:
                     "incomplete."
                 ),
             )
-        bad = next((key for key in rest[2::2] if exact_ai(key) is None), rest[-2])
+        bad = next((key for key in rest[2::2] if not _is_attribute_key(key)), rest[-2])
         return Problem(
             field="code",
             code="UNKNOWN_AI",
-            message=f"The link contains '{bad}' where a GS1 field identifier was expected.",
+            message=(
+                f"The link contains '{bad}' where a GS1 field identifier such as 10 (batch) "
+                "or 21 (serial) was expected."
+            ),
         )
     if any(field_for_ai(key) is not None for key in [*segments, *query_keys]):
         return Problem(

@@ -6,7 +6,9 @@ Reading is done here rather than with biip's `GS1Message.parse` / `parse_hri`, b
   * splits a separator-less string greedily: "...10ABC21XYZ" becomes lot "ABC21XYZ", although
     a keyboard-wedge scanner that dropped the group separator (GS) meant lot "ABC", serial
     "XYZ" - a wrong guess and a false alert;
-  * in `parse_hri` silently skips an AI with an empty value and cannot say which AI was unknown.
+  * in `parse_hri` silently drops data: "(01)(10)ABC" loses the empty (01), "(10)A(B)C" reads
+    lot "A" and loses "(B)C", and "(10)AB C" becomes lot "ABC" because all whitespace is
+    removed first (a space is not a valid lot character; "fixing" it hides a misread).
 biip still supplies the AI table (lengths, value patterns), the expiry-date rules and the
 building of element strings and HRI text (`GS1Message.from_element_strings`).
 
@@ -16,8 +18,11 @@ them. If it contains none, the separators may have been dropped, so every way of
 text into valid GS1 fields is considered: when exactly one reading passes every rule (check
 digits, dates, lengths, character set, a GTIN or SSCC present, no conflicting repeats) it is
 the answer; when several do, nothing is guessed and MISSING_SEPARATOR is reported for the
-fields the readings disagree on. Consequence: without a GS, a last variable field whose value
-itself reads as further fields (lot "AB21C" could be lot "AB" + serial "C") is ambiguous.
+fields the readings disagree on (the fields they agree on, e.g. the GTIN, are kept). The search
+is bounded (text length, number of readings, steps); past a bound a valid reading is also
+reported as ambiguous rather than trusted. Consequence: without a GS, a last variable field
+whose value itself reads as further fields (lot "AB21C" could be lot "AB" + serial "C") is
+ambiguous.
 
 Human-readable text: "(AI)value" groups, optionally with spaces between groups. A value
 that itself contains "(" + 2-4 digits + ")" cannot be told apart from the next group.
@@ -38,6 +43,7 @@ from services.gs1.fields import (
     common_identifier,
     field_for_ai,
     identifier_pairs,
+    token_issue,
 )
 from services.gs1.model import PackIdentifier, Problem
 from services.gs1.validate import FIELD_LABELS, describe_characters
@@ -56,6 +62,16 @@ GS = "\x1d"
 
 _MAX_READINGS = 32
 """Beyond this many ways to split a separator-less string we stop counting: it is ambiguous."""
+
+_MAX_STEPS = 20_000
+"""Work limit for the search of those ways; reaching it also means "ambiguous"."""
+
+_MAX_SPLIT_LENGTH = 512
+"""Separator-less text longer than this (pack codes are under ~150 characters) is not searched
+for other readings; a valid greedy reading of it is then reported as ambiguous."""
+
+_Path = tuple[Token, "_Path"] | None
+"""A reading under construction: the last token and the path before it."""
 
 _HRI_GROUP = re.compile(r"\s*\((\d{2,4})\)\s*", re.ASCII)
 
@@ -127,16 +143,16 @@ def _tokenize(text: str) -> tuple[list[Token], list[Problem]]:
     return tokens, problems
 
 
-def _readings(text: str) -> tuple[list[list[Token]], bool]:
-    """Every way to cut separator-less `text` into well-formed fields (at most a few).
+def _steps(text: str) -> list[list[tuple[str, int, int]]]:
+    """For each position, the fields that can start there and still let the text end well.
 
-    Dynamic programming from the end: `count[i]` is how many cuttings `text[i:]` has (capped),
-    then a depth-first walk collects them. No recursion, so long inputs cannot overflow the
-    stack. Returns the readings and whether the cap was hit.
+    Dynamic programming from the end, so that only steps leading to a complete cutting are
+    kept. A step is a field that is well-formed and valid on its own (check digit, date,
+    character set, length).
     """
     size = len(text)
-    count = [0] * (size + 1)
-    count[size] = 1
+    completes = [False] * (size + 1)
+    completes[size] = True
     steps: list[list[tuple[str, int, int]]] = [[] for _ in range(size + 1)]
     for pos in range(size - 1, -1, -1):
         spec = ai_at(text, pos)
@@ -144,23 +160,61 @@ def _readings(text: str) -> tuple[list[list[Token]], bool]:
             continue
         start = pos + len(spec.ai)
         if spec.fixed_length is not None:
-            ends: range = range(start + spec.fixed_length, start + spec.fixed_length + 1)
+            ends = range(start + spec.fixed_length, start + spec.fixed_length + 1)
         else:
             ends = range(start + 1, min(size, start + spec.max_length) + 1)
         for end in ends:
-            if end <= size and count[end] and spec.pattern.fullmatch(text, pos, end):
+            if (
+                end <= size
+                and completes[end]
+                and spec.pattern.fullmatch(text, pos, end)
+                and (field_for_ai(spec.ai) is None or token_issue(spec.ai, text[start:end]) is None)
+            ):
                 steps[pos].append((spec.ai, start, end))
-                count[pos] = min(_MAX_READINGS + 1, count[pos] + count[end])
+                completes[pos] = True
+    return steps
+
+
+def _readings(text: str) -> tuple[list[list[Token]], bool]:
+    """Ways to cut separator-less `text` into valid fields without conflicting repeats.
+
+    A depth-first walk over `_steps`, without recursion (long input cannot overflow the stack)
+    and with paths kept as linked lists (a step costs O(1), not a copy). It stops after more
+    than `_MAX_READINGS` readings or `_MAX_STEPS` steps. Returns the readings and whether the
+    walk was complete.
+    """
+    size = len(text)
+    if size > _MAX_SPLIT_LENGTH:
+        return [], False
+    steps = _steps(text)
     readings: list[list[Token]] = []
-    stack: list[tuple[int, tuple[Token, ...]]] = [(0, ())]
-    while stack and len(readings) <= _MAX_READINGS:
-        pos, sofar = stack.pop()
+    # (position, path so far, modelled fields so far as (field, (ai, value)))
+    stack: list[tuple[int, _Path, tuple[tuple[str, Token], ...]]] = [(0, None, ())]
+    walked = 0
+    while stack:
+        if len(readings) > _MAX_READINGS or walked > _MAX_STEPS:
+            return readings, False
+        pos, path, seen = stack.pop()
+        walked += 1
         if pos == size:
-            readings.append(list(sofar))
+            reading: list[Token] = []
+            while path is not None:
+                token, path = path
+                reading.append(token)
+            readings.append(reading[::-1])
             continue
         for ai, start, end in reversed(steps[pos]):
-            stack.append((end, (*sofar, (ai, text[start:end]))))
-    return readings, count[0] > _MAX_READINGS
+            token = (ai, text[start:end])
+            field = field_for_ai(ai)
+            now = seen
+            if field is not None:
+                earlier = next((t for f, t in seen if f == field), None)
+                if earlier is None:
+                    now = (*seen, (field, token))
+                elif earlier != token:
+                    continue  # the same field twice with different values: not a reading
+            stack.append((end, (token, path), now))
+    return readings, True
 
 
 def _ambiguous(candidates: list[PackIdentifier]) -> Outcome:
@@ -188,15 +242,17 @@ def read_element_string(text: str) -> Outcome:
     has_variable = any(spec.variable for ai, _ in tokens if (spec := exact_ai(ai)) is not None)
     if GS in text or not has_variable:
         return greedy
-    readings, overflow = _readings(text)
+    readings, complete = _readings(text)
     valid: dict[PackIdentifier, None] = {}
     for reading in readings:
         identifier, problems = assemble(reading)
         if identifier is not None and not problems:
             valid.setdefault(identifier, None)
+    if not complete and greedy[0] is not None and not greedy[1]:
+        valid.setdefault(greedy[0], None)  # not all readings seen: the greedy one competes too
     if not valid:
         return greedy
-    if len(valid) == 1 and not overflow:
+    if len(valid) == 1 and complete:
         return next(iter(valid)), ()
     return _ambiguous(list(valid))
 

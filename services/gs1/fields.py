@@ -32,6 +32,7 @@ __all__ = [
     "field_for_ai",
     "identifier_pairs",
     "problem",
+    "token_issue",
 ]
 
 Token = tuple[str, str]
@@ -91,36 +92,36 @@ class _Draft:
         )
 
 
-def _accept(draft: _Draft, field: str, ai: str, value: str) -> Issue | None:
-    """Validate one modelled field; store it in `draft` if valid, else return the finding."""
-    issue: Issue | None
-    match field:
+def token_issue(ai: str, value: str) -> Issue | None:
+    """What is wrong with one (AI, value) pair on its own, or None if it is valid."""
+    match field_for_ai(ai):
+        case None:
+            return _other_ai_issue(ai, value)
         case "gtin":
-            issue = gtin_issue(value)
-            if issue is None:
-                draft.gtin = value
+            return gtin_issue(value)
         case "sscc":
-            issue = sscc_issue(value)
-            if issue is None:
-                draft.sscc = value
+            return sscc_issue(value)
         case "expiry":
             parsed = expiry_issue_or_date(value)
-            issue = None if isinstance(parsed, dt.date) else parsed
-            if issue is None:
-                draft.expiry_raw = value
+            return None if isinstance(parsed, dt.date) else parsed
+        case field:
+            return text_issue(field, value)
+
+
+def _store(draft: _Draft, field: str, ai: str, value: str) -> None:
+    match field:
+        case "gtin":
+            draft.gtin = value
+        case "sscc":
+            draft.sscc = value
+        case "expiry":
+            draft.expiry_raw = value
         case "lot":
-            issue = text_issue("lot", value)
-            if issue is None:
-                draft.lot = value
+            draft.lot = value
         case "serial":
-            issue = text_issue("serial", value)
-            if issue is None:
-                draft.serial = value
+            draft.serial = value
         case _:
-            issue = text_issue("national_number", value)
-            if issue is None:
-                draft.national_number = (ai, value)
-    return issue
+            draft.national_number = (ai, value)
 
 
 def _other_ai_issue(ai: str, value: str) -> Issue | None:
@@ -148,7 +149,7 @@ def assemble(tokens: Iterable[Token], prior: Sequence[Problem] = ()) -> Outcome:
     for ai, value in tokens:
         field = field_for_ai(ai)
         if field is None:
-            other = _other_ai_issue(ai, value)
+            other = token_issue(ai, value)
             if other is not None:
                 problems.append(problem("code", other))
             continue
@@ -167,8 +168,10 @@ def assemble(tokens: Iterable[Token], prior: Sequence[Problem] = ()) -> Outcome:
                 )
             continue
         seen[field] = (ai, value)
-        issue = _accept(draft, field, ai, value)
-        if issue is not None:
+        issue = token_issue(ai, value)
+        if issue is None:
+            _store(draft, field, ai, value)
+        else:
             problems.append(problem(field, issue))
     if (
         draft.gtin is None

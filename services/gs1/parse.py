@@ -10,8 +10,10 @@ raising, and a last-resort guard turns an unexpected exception (a bug) into an I
 problem so that a scan at the pharmacy counter never crashes the caller.
 """
 
+import logging
+
 from biip import ParseError
-from biip.symbology import SymbologyIdentifier
+from biip.symbology import GS1Symbology, SymbologyIdentifier
 
 from services.gs1.checkdigit import GTIN_LENGTHS, is_ascii_digits
 from services.gs1.digital_link import looks_like_digital_link, read_digital_link
@@ -24,27 +26,35 @@ __all__ = ["MAX_CODE_LENGTH", "parse_code"]
 MAX_CODE_LENGTH = 4096
 """Longer than any GS1 DataMatrix or QR code a pack can carry; longer input is refused."""
 
+_GS1_MESSAGE_SYMBOLOGIES = GS1Symbology.with_gs1_messages()
+
+_log = logging.getLogger(__name__)
+
 
 def _only(field: str, code: str, message: str) -> Outcome:
     return None, (Problem(field=field, code=code, message=message),)
 
 
-def _strip_symbology(text: str) -> tuple[str, Problem | None]:
+def _strip_symbology(text: str) -> tuple[str, SymbologyIdentifier | None, Problem | None]:
     if not text.startswith("]"):
-        return text, None
+        return text, None, None
     try:
         symbology = SymbologyIdentifier.extract(text)
     except (ParseError, ValueError, IndexError):
-        return text, Problem(
-            field="code",
-            code="UNRECOGNISED_FORMAT",
-            message=(
-                "The scan starts with ']' but not with a valid scanner prefix such as ]d2; "
-                "check the scanner configuration."
+        return (
+            text,
+            None,
+            Problem(
+                field="code",
+                code="UNRECOGNISED_FORMAT",
+                message=(
+                    "The scan starts with ']' but not with a valid scanner prefix such as ]d2; "
+                    "check the scanner configuration."
+                ),
             ),
         )
     # Some scanners also send the leading FNC1 as GS; it carries no data.
-    return text[len(symbology) :].strip().lstrip(GS), None
+    return text[len(symbology) :].strip().lstrip(GS), symbology, None
 
 
 def _read(text: str) -> tuple[Source, Outcome]:
@@ -57,7 +67,7 @@ def _read(text: str) -> tuple[Source, Outcome]:
             "INVALID_LENGTH",
             f"The scan has {len(content)} characters, far more than any pack code can hold.",
         )
-    content, prefix_problem = _strip_symbology(content)
+    content, symbology, prefix_problem = _strip_symbology(content)
     if prefix_problem is not None:
         return "unknown", (None, (prefix_problem,))
     if not content:
@@ -68,8 +78,10 @@ def _read(text: str) -> tuple[Source, Outcome]:
         return "digital_link", read_digital_link(content)
     if content.startswith("("):
         return "human_readable", read_human_readable(content)
-    if is_ascii_digits(content) and len(content) in GTIN_LENGTHS:
+    gs1_message = symbology is not None and symbology.gs1_symbology in _GS1_MESSAGE_SYMBOLOGIES
+    if is_ascii_digits(content) and len(content) in GTIN_LENGTHS and not gs1_message:
         # A bare GTIN (EAN/UPC barcode or typed number): the element string (01) minus its AI.
+        # Not after ]d2, ]Q3, ]C1, ]e0...: those symbols carry AIs, so digits are AI + data.
         return "element_string", assemble([("01", content.zfill(14))])
     if content[0].isascii() and content[0].isdigit():
         return "element_string", read_element_string(content)
@@ -90,14 +102,18 @@ def parse_code(text: str) -> ParseResult:
     """
     try:
         source, (identifier, problems) = _read(text)
-    except Exception as exc:  # the never-raise promise; tests assert this path is unused
+    except Exception:  # the never-raise promise; tests assert this path is never taken
+        _log.exception("parse_code failed on %r", text)
         return ParseResult(
             identifier=None,
             problems=(
                 Problem(
                     field="code",
                     code="INTERNAL_ERROR",
-                    message=f"The code could not be read because of an internal error ({exc!r}).",
+                    message=(
+                        "The code could not be read because of an error in the software; "
+                        "please scan again and report it if it persists."
+                    ),
                 ),
             ),
             source="unknown",

@@ -1,0 +1,1 @@
+"""Unit tests of the GS1 identifiers package (services.gs1)."""
