@@ -156,9 +156,7 @@ class MspDirectory:
         except InvalidSignature as exc:
             raise IdentityError("The proposal signature does not verify.") from exc
 
-    def _check_certificate(
-        self, msp_id: str, certificate_pem: bytes
-    ) -> ec.EllipticCurvePublicKey:
+    def _check_certificate(self, msp_id: str, certificate_pem: bytes) -> ec.EllipticCurvePublicKey:
         try:
             cert = x509.load_pem_x509_certificate(certificate_pem)
         except ValueError as exc:
