@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -44,17 +45,14 @@ def text(body: Request, field: str, *, required: bool = True, max_len: int = MAX
         raise invalid(f"Field '{field}' must be a non-empty string.")
     if len(value) > max_len:
         raise invalid(f"Field '{field}' is longer than {max_len} characters.")
-    if not value.isprintable() or not _encodable(value):
+    if any(unicodedata.category(ch) in _FORBIDDEN_CATEGORIES for ch in value):
         raise invalid(f"Field '{field}' contains control characters or invalid Unicode.")
     return value
 
 
-def _encodable(value: str) -> bool:
-    try:
-        value.encode()
-    except UnicodeEncodeError:  # lone surrogates from JSON escapes such as "\ud800"
-        return False
-    return True
+# Control characters (NUL, newlines, …), line and paragraph separators, and lone surrogates (from JSON escapes such as "\ud800",
+# which cannot be encoded); format characters such as ZWJ and no-break spaces are fine.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
 
 def choice(body: Request, field: str, allowed: type[Any], *, default: str | None = None) -> Any:

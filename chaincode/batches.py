@@ -128,7 +128,7 @@ def refuse_unless_movable(ctx: TxContext, batch: Record) -> None:
 
 
 def refuse_if_final(ctx: TxContext, batch: Record) -> None:
-    """EU FMD Art. 13: no undo if the batch is recalled, withdrawn or expired (quarantine may lift)."""
+    """EU FMD Art. 13: no undo once the batch is recalled, withdrawn or expired."""
     if BatchStatus(batch["status"]) is not BatchStatus.QUARANTINED:
         refuse_unless_movable(ctx, batch)
     elif is_expired(ctx, batch):

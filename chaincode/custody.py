@@ -18,13 +18,13 @@ from chaincode.model import (
     LicenceStatus,
     ShipmentStatus,
 )
-from chaincode.registry import organization_or_refuse
+from chaincode.registry import organization_or_refuse, premises
 
 MAX_QUANTITY_PER_LINE = 10_000_000
 
 
 def ship(ctx: TxContext, body: args.Request) -> Record:
-    ctx.licensed_caller(*CUSTODIAN_ROLES)
+    sender = ctx.licensed_caller(*CUSTODIAN_ROLES)
     shipment_id = args.text(body, "shipment_id", max_len=64)
     receiver = _receiver(ctx, args.text(body, "receiver", max_len=64))
     lines = [
@@ -52,8 +52,8 @@ def ship(ctx: TxContext, body: args.Request) -> Record:
         "shipment_id": shipment_id,
         "sender": ctx.msp_id,
         "receiver": receiver["msp_id"],
-        "from_location": args.gln(body, "from_location", required=False) or None,
-        "to_location": args.gln(body, "to_location", required=False) or None,
+        "from_location": premises(sender, body, "from_location"),
+        "to_location": premises(receiver, body, "to_location"),
         "lines": lines,
         "status": str(ShipmentStatus.IN_TRANSIT),
         "shipped_at": ctx.now_iso,
@@ -119,7 +119,7 @@ def _refuse_short_stock(msp_id: str, line: Record, held: int) -> None:
 
 
 def receive(ctx: TxContext, body: args.Request) -> Record:
-    ctx.licensed_caller(*CUSTODIAN_ROLES)
+    caller = ctx.licensed_caller(*CUSTODIAN_ROLES)
     shipment_id = args.text(body, "shipment_id", max_len=64)
     shipment = ctx.get(SHIPMENT, shipment_id)
     if shipment is None:
@@ -167,7 +167,9 @@ def receive(ctx: TxContext, body: args.Request) -> Record:
         "received_at": ctx.now_iso,
         "receive_tx_id": ctx.tx_id,
         "discrepancies": discrepancies,
-        "to_location": args.gln(body, "location", required=False) or shipment.get("to_location"),
+        "to_location": premises(caller, body)
+        if body.get("location")
+        else shipment.get("to_location") or caller["gln"],
     }
     ctx.put(SHIPMENT, (shipment_id,), shipment)
     ctx.emit(

@@ -12,6 +12,7 @@ from datetime import date
 # GS1 General Specifications, "GS1 AI encodable character set 82" (lot, serial).
 _CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]+")
 _DIGITS = re.compile(r"[0-9]+")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def check_digit(data_digits: str) -> int:
@@ -54,8 +55,10 @@ def is_serial(value: str) -> bool:
 
 
 def parse_iso_date(value: str) -> date | None:
-    """A YYYY-MM-DD date, or None when it is not one."""
+    """A YYYY-MM-DD date, or None when it is not one (no ISO week or ordinal forms)."""
+    if _ISO_DATE.fullmatch(value) is None:
+        return None
     try:
-        return date.fromisoformat(value) if len(value) == 10 else None
+        return date.fromisoformat(value)
     except ValueError:
         return None

@@ -21,6 +21,7 @@ from chaincode.model import (
     PackStatus,
     Role,
 )
+from chaincode.registry import premises
 
 MAX_PROOF_LENGTH = 64
 
@@ -70,17 +71,6 @@ def decommission(ctx: TxContext, body: args.Request) -> Record:
         },
     )
     return pack
-
-
-def premises(caller: Record, body: args.Request) -> str:
-    """The GLN of the premises acting: one of the caller's registered locations."""
-    location = args.gln(body, "location", required=False) or caller["gln"]
-    if location != caller["gln"] and location not in caller.get("locations", []):
-        raise ContractError(
-            ErrorCode.NOT_OWN_PREMISES,
-            f"Location {location} is not registered as premises of {caller['msp_id']}.",
-        )
-    return location
 
 
 def _refuse_unless_member(batch: Record, serial: str, proof: object) -> None:

@@ -6,7 +6,7 @@ what each user may see.
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from chaincode import args, canonical
@@ -68,8 +68,9 @@ _HISTORY_KEYS: dict[str, tuple[str, ...]] = {
 def get_history(ctx: TxContext, body: args.Request) -> list[dict[str, Any]]:
     """Every committed version of one record, oldest first, with its transaction id.
 
-    Fabric 2+ returns history newest first and the embedded ledger oldest first; the contract
-    sorts, so both ledgers answer the same.
+    The stub yields history newest first in commit order, as Fabric 2+ does (and the embedded
+    ledger likewise); the contract reverses it. Commit order, not timestamps: a proposal's
+    timestamp is the client's clock and need not follow commit order.
     """
     kind = args.text(body, "kind", max_len=16)
     if kind not in _HISTORY_KEYS:
@@ -78,14 +79,14 @@ def get_history(ctx: TxContext, body: args.Request) -> list[dict[str, Any]]:
     return [
         {
             "tx_id": entry.tx_id,
-            "at": entry.timestamp.astimezone(UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "at": _utc(entry.timestamp).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "is_delete": entry.is_delete,
             "value": None if entry.is_delete else canonical.loads(entry.value),
         }
-        for entry in sorted(
-            ctx.stub.get_history_for_key(ctx.key(kind, *attributes)),
-            key=lambda e: e.timestamp,
-        )
+        for entry in reversed(list(ctx.stub.get_history_for_key(ctx.key(kind, *attributes))))
     ]
+
+
+def _utc(stamp: datetime) -> datetime:
+    """Naive timestamps are UTC, as in TxContext."""
+    return stamp.astimezone(UTC) if stamp.tzinfo else stamp.replace(tzinfo=UTC)

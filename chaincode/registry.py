@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from chaincode import args
+from chaincode import args, identifiers
 from chaincode.context import META, ORG, PRODUCT, Record, TxContext
 from chaincode.errors import ContractError, ErrorCode
 from chaincode.model import LicenceStatus, Role
@@ -18,6 +18,7 @@ from chaincode.model import LicenceStatus, Role
 def register_organization(ctx: TxContext, body: args.Request) -> Record:
     msp_id = args.text(body, "msp_id", max_len=64)
     role = args.choice(body, "role", Role)
+    args.choice(body, "licence_status", LicenceStatus, default="active")
     bootstrapping = ctx.get(META, "bootstrap") is None
     if bootstrapping:
         if (
@@ -58,8 +59,10 @@ def register_organization(ctx: TxContext, body: args.Request) -> Record:
 def _locations(body: args.Request) -> list[str]:
     """Further premises (GLNs) of the organization besides its main GLN."""
     values = args.string_list(body, "locations", max_items=50)
-    for index in range(len(values)):
-        args.gln({"gln": values[index]}, "gln")
+    if not all(identifiers.is_gln(value) for value in values):
+        raise args.invalid(
+            "Every entry of 'locations' must be a 13-digit GLN with a valid check digit."
+        )
     return sorted(set(values))
 
 
@@ -119,6 +122,17 @@ def register_product(ctx: TxContext, body: args.Request) -> Record:
     ctx.put(PRODUCT, (gtin,), product)
     ctx.emit("ProductRegistered", {"product": product})
     return product
+
+
+def premises(caller: Record, body: args.Request, field: str = "location") -> str:
+    """The GLN of the premises acting: one of the caller's registered locations."""
+    location = args.gln(body, field, required=False) or caller["gln"]
+    if location != caller["gln"] and location not in caller.get("locations", []):
+        raise ContractError(
+            ErrorCode.NOT_OWN_PREMISES,
+            f"Location {location} is not registered as premises of {caller['msp_id']}.",
+        )
+    return location
 
 
 def organization_or_refuse(ctx: TxContext, msp_id: str) -> Record:

@@ -97,7 +97,7 @@ class SimulationStub:
         rows = self._conn.execute(
             "SELECT t.tx_id, t.timestamp, h.value, h.is_delete FROM history h "
             "JOIN transactions t ON t.block = h.block AND t.tx_index = h.tx_index "
-            "WHERE h.key = ? ORDER BY h.block, h.tx_index",
+            "WHERE h.key = ? ORDER BY h.block DESC, h.tx_index DESC",
             (key,),
         ).fetchall()
         return iter(

@@ -66,7 +66,9 @@ def make_sscc(serial: int) -> str:
 
 
 GLNS = {msp_id: make_gln(number) for number, msp_id in enumerate(ROLES, start=1)}
-OTHER_GLN = make_gln(999)
+PHARMACY_A_BRANCH = make_gln(101)  # pharmacy A's second shop, registered as further premises
+LOCATIONS = {PHARMACY_A: [PHARMACY_A_BRANCH]}  # further premises, by organization
+OTHER_GLN = make_gln(999)  # premises of nobody
 GTIN = make_gtin(1)
 OTHER_GTIN = make_gtin(2)
 
@@ -164,13 +166,17 @@ def bootstrap(world: FakeWorld, at: datetime = T0) -> None:
 
 
 def build_registered_world(**options: Any) -> FakeWorld:
-    """The cast registered and licensed, GTIN registered by MANUFACTURER, BATCH minted."""
+    """The cast registered and licensed (pharmacy A with a branch), GTIN registered by
+    MANUFACTURER, BATCH minted."""
     world = FakeWorld(**options)
     bootstrap(world)
     for minute, msp_id in enumerate(ROLES):
         if msp_id != REGULATOR:
             at = T0 + timedelta(minutes=minute)
-            world.submit(REGULATOR, "RegisterOrganization", organization_body(msp_id), at)
+            body = organization_body(msp_id)
+            if msp_id in LOCATIONS:
+                body["locations"] = LOCATIONS[msp_id]
+            world.submit(REGULATOR, "RegisterOrganization", body, at)
     world.submit(MANUFACTURER, "RegisterProduct", product_body(), T0 + timedelta(minutes=10))
     world.submit(MANUFACTURER, "RegisterBatch", BATCH.register_body(), T0 + timedelta(minutes=11))
     return world

@@ -29,8 +29,9 @@ def bare_world() -> FakeWorld:
 
 @pytest.fixture
 def world() -> FakeWorld:
-    """Regulator, two manufacturers, a distributor and two pharmacies, all licensed; the
-    manufacturer's product and its 10-pack batch minted, all of it in the manufacturer's hands."""
+    """Regulator, two manufacturers, a distributor and two pharmacies (pharmacy A with a branch),
+    all licensed; the manufacturer's product and its 10-pack batch minted, all of it in the
+    manufacturer's hands."""
     return build_registered_world()
 
 

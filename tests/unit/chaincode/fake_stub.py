@@ -7,12 +7,13 @@ the contract could notice the difference:
 - the creator's MSP ID, the transaction id and the timestamp are the ones the test gives;
 - writes are buffered and applied only when the transaction succeeds, so a refused transaction
   provably changes nothing; reads see committed state only, as in a peer's simulation and in the
-  embedded ledger (`read_own_writes=True` gives the read-your-writes view stub.py describes);
+  embedded ledger (`read_own_writes=True` gives a read-your-writes view, to show the contract
+  does not depend on either);
 - `get_state` of a missing key returns empty bytes; empty keys and empty values are refused;
 - a partial-composite-key query returns its keys in sorted order;
 - `set_event` keeps only the last event of a transaction;
-- `get_history_for_key` returns newest first, as Fabric has since v2.0 (FAB-16303), or oldest first
-  with `history_newest_first=False` (the embedded ledger's order).
+- `get_history_for_key` returns newest first, as the stub protocol and Fabric (since v2.0,
+  FAB-16303) require; `history_newest_first=False` exists only to test the fake itself.
 """
 
 from __future__ import annotations

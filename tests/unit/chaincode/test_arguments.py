@@ -4,17 +4,20 @@ nothing. Each case starts from a request the contract accepts and breaks exactly
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from chaincode import canonical
 from chaincode.contract import EVALUATE
 from chaincode.errors import ErrorCode
 from tests.unit.chaincode.builders import (
     BATCH,
     DISTRIBUTOR,
+    GLNS,
     GTIN,
     MANUFACTURER,
     OTHER_GTIN,
@@ -35,6 +38,7 @@ from tests.unit.chaincode.builders import (
     status_body,
     wrong_check_digit,
 )
+from tests.unit.chaincode.fake_stub import FakeWorld
 
 pytestmark = pytest.mark.unit
 
@@ -110,6 +114,18 @@ CASES = [
         int(make_gln(70)),
         make_gln(70)[1:],
         make_gln(70)[:-1] + "X",
+    ),
+    *cases(
+        "RegisterOrganization",
+        "locations",
+        None,
+        make_gln(71),
+        [int(make_gln(71))],
+        [wrong_check_digit(make_gln(71))],
+        [""],
+        [make_gln(71), None],
+        [make_gln(71)[:-1] + "\n"],
+        [make_gln(200 + n) for n in range(51)],
     ),
     *cases("RegisterOrganization", "licence_status", "pending", None, 1),
     *cases("RegisterOrganization", "licence_number", 12, "x" * 65),
@@ -215,7 +231,7 @@ CASES = [
     *cases("Decommission", "gtin", DROP, wrong_check_digit(GTIN)),
     *cases("Decommission", "lot", DROP, ""),
     *cases("Decommission", "serial", DROP, "", "S" * 21, "SN 1", 5),
-    *cases("Decommission", "status", "sold", "SUPPLIED", None, 1),
+    *cases("Decommission", "status", "sold", "SUPPLIED", None, 1, "active"),
     *cases("Decommission", "location", "123", int(make_gln(4))),
     *cases("Decommission", "proof", DROP, None, [], "proof", [0, []]),
     *cases("Decommission", ("proof", "index"), DROP, True, False, -1, 10, "0", 0.0, None),
@@ -291,14 +307,7 @@ def test_given_malformed_field_when_invoked_then_invalid_argument(
     assert_invalid_argument(request, function, path, value)
 
 
-# -- known defects in input validation -----------------------------------------------------------
-NEWLINE_REASON = (
-    "contract bug: identifiers.py:13-14 anchor with '$', which also matches before a trailing "
-    "newline, so a lot/serial ending in '\\n' passes as GS1 CSET 82 and a 13-digit GTIN/GLN "
-    "plus '\\n' reaches int('\\n') in the check-digit test and fails as INTERNAL"
-)
-
-
+# -- identifiers and text that once slipped through -------------------------------------------
 @pytest.mark.parametrize(
     ("function", "path", "value"),
     [
@@ -307,6 +316,9 @@ NEWLINE_REASON = (
         *cases("RegisterProduct", "gtin", OTHER_GTIN[:-1] + "\n"),
         *cases("RegisterOrganization", "gln", make_gln(70)[:-1] + "\n"),
         *cases("GetProduct", "gtin", GTIN[:-1] + "\n"),
+        *cases("RegisterBatch", "lot", "LOT-B2\r\n"),
+        *cases("Decommission", "serial", SERIAL + "\n"),
+        *cases("Ship", "to_location", make_gln(2) + "\n"),
     ],
 )
 def test_given_identifier_with_trailing_newline_then_invalid_argument(
@@ -338,6 +350,150 @@ def test_given_nul_character_in_a_key_field_then_invalid_argument(
     ],
 )
 def test_given_lone_surrogate_in_a_text_field_then_invalid_argument(
+    request: pytest.FixtureRequest, function: str, path: Path, value: Any
+) -> None:
+    assert_invalid_argument(request, function, path, value)
+
+
+@pytest.mark.parametrize(
+    ("function", "path", "value"),
+    [
+        *cases("RegisterOrganization", "name", "Clinic\nLtd", "Clinic Ltd\n", "\tClinic"),
+        *cases("RegisterOrganization", "address", "Hauptstraße 1\r\nBerlin", "Escape \x1b[0m"),
+        *cases("RegisterOrganization", "licence_number", "APO\x7f17"),
+        *cases("RegisterProduct", "name", "Amoxicillin\u2028500 mg", "Amoxicillin \x85"),
+        *cases("RegisterProduct", "form", "capsule\x00"),
+        *cases("SetLicenceStatus", "reason", "Audit\x08"),
+        *cases("ChangeBatchStatus", "reason", "Sterility\n"),
+        *cases("Ship", "receiver", DISTRIBUTOR + "\n"),
+        *cases("GetOrganization", "msp_id", MANUFACTURER + "\t"),
+    ],
+)
+def test_given_control_character_in_a_text_field_then_invalid_argument(
+    request: pytest.FixtureRequest, function: str, path: Path, value: Any
+) -> None:
+    assert_invalid_argument(request, function, path, value)
+
+
+@pytest.mark.parametrize(
+    ("function", "path", "value"),
+    [
+        *cases("RegisterOrganization", "licence_number", "   "),
+        *cases("RegisterOrganization", "address", "\t"),
+        *cases("RegisterProduct", "form", " "),
+        *cases("SetLicenceStatus", "reason", "  "),
+    ],
+)
+def test_given_blank_optional_text_then_invalid_argument(
+    request: pytest.FixtureRequest, function: str, path: Path, value: Any
+) -> None:
+    """Only the empty string counts as absent; white space alone is still no text."""
+    assert_invalid_argument(request, function, path, value)
+
+
+# -- optional fields given as "" count as absent -------------------------------------------------
+def test_given_empty_optional_organization_fields_then_they_are_absent(
+    world: FakeWorld,
+) -> None:
+    body = organization_body(
+        "ClinicMSP", "pharmacy", gln=make_gln(70), licence_number="", address="", country=""
+    )
+
+    org = world.submit(REGULATOR, "RegisterOrganization", body, T1)
+
+    assert (org["licence_number"], org["address"], org["country"]) == ("", "", "")
+
+
+def test_given_empty_optional_product_fields_then_they_are_absent(world: FakeWorld) -> None:
+    body = product_body(OTHER_GTIN, form="", strength="", pack_size="", national_code="")
+
+    product = world.submit(MANUFACTURER, "RegisterProduct", body, T1)
+
+    assert [product[f] for f in ("form", "strength", "pack_size", "national_code")] == [""] * 4
+
+
+def test_given_empty_licence_change_reason_then_it_is_absent(world: FakeWorld) -> None:
+    body = {"msp_id": PHARMACY_B, "licence_status": "suspended", "reason": ""}
+
+    world.submit(REGULATOR, "SetLicenceStatus", body, T1)
+
+    assert world.last_event.body["reason"] == ""
+
+
+def test_given_empty_optional_locations_when_shipping_and_receiving_then_main_premises(
+    world: FakeWorld,
+) -> None:
+    body = ship_body("SHP-9", DISTRIBUTOR, BATCH.line(1), from_location="", to_location="")
+
+    shipment = world.submit(MANUFACTURER, "Ship", body, T1)
+    received = world.submit(DISTRIBUTOR, "Receive", {"shipment_id": "SHP-9", "location": ""}, T1)
+
+    assert (shipment["from_location"], shipment["to_location"]) == (
+        GLNS[MANUFACTURER],
+        GLNS[DISTRIBUTOR],
+    )
+    assert received["to_location"] == GLNS[DISTRIBUTOR]
+
+
+def test_given_empty_location_when_dispensing_and_undoing_then_the_main_premises_are_used(
+    stocked_world: FakeWorld,
+) -> None:
+    pack = stocked_world.submit(PHARMACY_A, "Decommission", BATCH.pack(SERIAL, location=""), T1)
+    undone = stocked_world.submit(
+        PHARMACY_A, "UndoDecommission", {"gtin": GTIN, "serial": SERIAL, "location": ""}, T1
+    )
+
+    assert pack["location"] == GLNS[PHARMACY_A]
+    assert undone["status"] == "active"
+
+
+@pytest.mark.parametrize(
+    ("function", "path"),
+    [
+        ("RegisterOrganization", "msp_id"),
+        ("RegisterOrganization", "name"),
+        ("RegisterProduct", "name"),
+        ("ChangeBatchStatus", "reason"),
+        ("Ship", "shipment_id"),
+        ("GetOrganization", "msp_id"),
+    ],
+)
+def test_given_empty_required_text_then_still_invalid_argument(
+    request: pytest.FixtureRequest, function: str, path: str
+) -> None:
+    assert_invalid_argument(request, function, (path,), "")
+
+
+# -- printable Unicode is text ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name",
+    ["Ибупрофен 200 мг", "布洛芬片", "Paracétamol 1 g – 8 Stück", "Pflaster 🩹", "x" * 200],
+    ids=["cyrillic", "chinese", "accents-and-dash", "emoji", "longest"],
+)
+def test_given_printable_unicode_text_then_accepted_unchanged(world: FakeWorld, name: str) -> None:
+    product = world.submit(MANUFACTURER, "RegisterProduct", product_body(OTHER_GTIN, name=name), T1)
+
+    assert product["name"] == name
+
+
+def test_given_a_valid_surrogate_pair_escape_then_it_is_one_character(world: FakeWorld) -> None:
+    raw = json.dumps(product_body(OTHER_GTIN, name="Pflaster \U0001fa79"))
+    assert "\\ud83e\\ude79" in raw
+
+    product = canonical.loads(world.invoke(MANUFACTURER, "RegisterProduct", [raw], T1))
+
+    assert product["name"] == "Pflaster \U0001fa79"
+
+
+# -- known defects in input validation -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("function", "path", "value"),
+    [
+        *cases("RegisterBatch", "expiry", "2027-W52-5"),
+        *cases("RegisterBatch", "manufactured", "2025-W05-1"),
+    ],
+)
+def test_given_iso_week_date_then_invalid_argument(
     request: pytest.FixtureRequest, function: str, path: Path, value: Any
 ) -> None:
     assert_invalid_argument(request, function, path, value)

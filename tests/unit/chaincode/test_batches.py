@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -21,6 +21,7 @@ from tests.unit.chaincode.builders import (
     T1,
     BatchSpec,
     holdings,
+    organization_body,
     product_body,
     refused,
     ship_body,
@@ -59,7 +60,9 @@ def test_given_owner_when_minting_then_the_whole_quantity_is_in_its_holding(
     assert holdings(world, NEW_BATCH) == {MANUFACTURER: 4}
     assert world.last_event.name == "BatchRegistered"
     assert world.last_event.body["batch"] == batch
-    assert world.last_event.body["holdings"] == [{"msp_id": MANUFACTURER, "quantity": 4}]
+    assert world.last_event.body["holdings"] == [
+        {"gtin": GTIN, "lot": "LOT-B2", "msp_id": MANUFACTURER, "quantity": 4}
+    ]
 
 
 def test_manufactured_date_is_optional(world: FakeWorld) -> None:
@@ -68,12 +71,18 @@ def test_manufactured_date_is_optional(world: FakeWorld) -> None:
     assert batch["manufactured"] is None
 
 
-def test_merkle_root_in_upper_case_hex_is_stored_in_lower_case(world: FakeWorld) -> None:
-    body = NEW_BATCH.register_body(merkle_root=NEW_BATCH.root_hex.upper())
+@pytest.mark.parametrize(
+    "root",
+    [NEW_BATCH.root_hex.upper(), NEW_BATCH.root_hex[:32].upper() + NEW_BATCH.root_hex[32:]],
+    ids=["upper", "mixed"],
+)
+def test_merkle_root_in_upper_case_hex_is_stored_in_lower_case(world: FakeWorld, root: str) -> None:
+    body = NEW_BATCH.register_body(merkle_root=root)
 
     assert (
         world.submit(MANUFACTURER, "RegisterBatch", body, T1)["merkle_root"] == NEW_BATCH.root_hex
     )
+    assert world.record(BATCH_KIND, GTIN, "LOT-B2")["merkle_root"] == NEW_BATCH.root_hex
 
 
 def test_same_lot_under_another_gtin_is_another_batch(world: FakeWorld) -> None:
@@ -145,6 +154,33 @@ def test_given_expiry_tomorrow_when_minting_then_accepted(world: FakeWorld) -> N
     assert batch["expiry"] == "2025-03-05"
 
 
+NEW_YORK = timezone(timedelta(hours=-5))
+LATE_IN_NEW_YORK = datetime(2025, 3, 4, 23, 30, tzinfo=NEW_YORK)  # 2025-03-05T04:30Z
+
+
+def test_given_offset_timestamp_when_minting_then_expiry_is_judged_on_the_utc_date(
+    world: FakeWorld,
+) -> None:
+    body = NEW_BATCH.register_body(expiry="2025-03-05")  # the New York date is still 03-04
+
+    error = refused(
+        world, ErrorCode.INVALID_ARGUMENT, MANUFACTURER, "RegisterBatch", body, LATE_IN_NEW_YORK
+    )
+
+    assert "future" in error.message
+
+
+def test_given_offset_timestamp_when_minting_then_times_are_recorded_in_utc(
+    world: FakeWorld,
+) -> None:
+    body = NEW_BATCH.register_body(expiry="2025-03-06")
+
+    batch = world.submit(MANUFACTURER, "RegisterBatch", body, LATE_IN_NEW_YORK)
+
+    assert batch["registered_at"] == "2025-03-05T04:30:00.000Z"
+    assert world.last_event.body["at"] == "2025-03-05T04:30:00.000Z"
+
+
 @pytest.mark.parametrize(
     "root",
     ["", "ab" * 31, "ab" * 33, "zz" * 32, "0x" + "ab" * 31, 42, None],
@@ -157,10 +193,36 @@ def test_given_malformed_merkle_root_when_minting_then_invalid_argument(
     refused(world, ErrorCode.INVALID_ARGUMENT, MANUFACTURER, "RegisterBatch", body)
 
 
-def test_given_merkle_root_padded_with_spaces_when_minting_then_invalid_argument(
-    world: FakeWorld,
+ROOT = NEW_BATCH.root_hex
+
+
+@pytest.mark.parametrize(
+    "root",
+    [
+        ROOT[:60] + "    ",
+        "    " + ROOT[4:],
+        ROOT[:30] + "  " + ROOT[32:],
+        ROOT[:63] + "\n",
+        "\t" + ROOT[1:],
+        ROOT + "\n",
+        " " + ROOT,
+        ROOT[:62] + "\u0660\u0661",  # Arabic-Indic digits are not hex
+    ],
+    ids=[
+        "trailing",
+        "leading",
+        "inner",
+        "newline",
+        "tab",
+        "extra-newline",
+        "extra-space",
+        "arabic",
+    ],
+)
+def test_given_merkle_root_padded_with_white_space_when_minting_then_invalid_argument(
+    world: FakeWorld, root: str
 ) -> None:
-    body = NEW_BATCH.register_body(merkle_root=NEW_BATCH.root_hex[:60] + "    ")
+    body = NEW_BATCH.register_body(merkle_root=root)
     refused(world, ErrorCode.INVALID_ARGUMENT, MANUFACTURER, "RegisterBatch", body)
 
 
@@ -232,11 +294,77 @@ def test_given_quarantined_batch_when_released_then_active_and_movable_again(
     )
 
     batch = world.submit(
-        MANUFACTURER, "ChangeBatchStatus", status_body(BATCH, "active", "Cleared"), T1
+        REGULATOR, "ChangeBatchStatus", status_body(BATCH, "active", "Cleared"), T1
     )
 
     assert batch["status"] == "active"
+    assert batch["status_changed_by"] == REGULATOR
     assert world.submit(MANUFACTURER, "Ship", ship_body("SHP-9", DISTRIBUTOR, BATCH.line(1)), T1)
+
+
+def test_given_regulator_quarantine_when_the_manufacturer_releases_it_then_forbidden_role(
+    world: FakeWorld,
+) -> None:
+    world.submit(REGULATOR, "ChangeBatchStatus", status_body(BATCH, "quarantined"), T1)
+
+    error = refused(
+        world,
+        ErrorCode.FORBIDDEN_ROLE,
+        MANUFACTURER,
+        "ChangeBatchStatus",
+        status_body(BATCH, "active", "Cleared"),
+    )
+
+    assert REGULATOR in error.message
+    assert world.record(BATCH_KIND, GTIN, BATCH.lot)["status"] == "quarantined"
+
+
+def test_given_regulator_quarantine_then_another_regulator_may_release_it(
+    world: FakeWorld,
+) -> None:
+    world.submit(REGULATOR, "RegisterOrganization", organization_body("EmaMSP", "regulator"), T1)
+    world.submit(REGULATOR, "ChangeBatchStatus", status_body(BATCH, "quarantined"), T1)
+
+    batch = world.submit("EmaMSP", "ChangeBatchStatus", status_body(BATCH, "active", "Cleared"), T1)
+
+    assert (batch["status"], batch["status_changed_by"]) == ("active", "EmaMSP")
+
+
+@pytest.mark.parametrize("releaser", [MANUFACTURER, REGULATOR])
+def test_given_manufacturer_quarantine_then_it_or_a_regulator_may_release_it(
+    world: FakeWorld, releaser: str
+) -> None:
+    world.submit(MANUFACTURER, "ChangeBatchStatus", status_body(BATCH, "quarantined"), T1)
+
+    batch = world.submit(releaser, "ChangeBatchStatus", status_body(BATCH, "active", "Cleared"), T1)
+
+    assert (batch["status"], batch["status_changed_by"]) == ("active", releaser)
+
+
+def test_given_manufacturer_quarantine_then_another_manufacturer_may_not_release_it(
+    world: FakeWorld,
+) -> None:
+    world.submit(MANUFACTURER, "ChangeBatchStatus", status_body(BATCH, "quarantined"), T1)
+
+    refused(
+        world,
+        ErrorCode.NOT_BATCH_OWNER,
+        OTHER_MANUFACTURER,
+        "ChangeBatchStatus",
+        status_body(BATCH, "active"),
+    )
+
+
+def test_given_manufacturer_quarantine_after_a_regulator_release_then_it_may_release(
+    world: FakeWorld,
+) -> None:
+    world.submit(REGULATOR, "ChangeBatchStatus", status_body(BATCH, "quarantined"), T1)
+    world.submit(REGULATOR, "ChangeBatchStatus", status_body(BATCH, "active"), T1)
+    world.submit(MANUFACTURER, "ChangeBatchStatus", status_body(BATCH, "quarantined"), T1)
+
+    batch = world.submit(MANUFACTURER, "ChangeBatchStatus", status_body(BATCH, "active"), T1)
+
+    assert batch["status"] == "active"
 
 
 def test_given_quarantined_batch_when_recalled_then_recalled(world: FakeWorld) -> None:

@@ -252,12 +252,37 @@ def test_contract_errors_are_not_wrapped_as_internal(
     assert caught.value.code == ErrorCode.NOT_CUSTODIAN
 
 
-# -- known defects ------------------------------------------------------------------------------
-def test_given_deeply_nested_json_when_submitted_then_a_coded_error(world: FakeWorld) -> None:
+# -- deep nesting is refused, never a crash -----------------------------------------------------
+DEPTH = 100_000
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"a":' + "[" * DEPTH,
+        '{"a":' + "[" * DEPTH + "]" * DEPTH + "}",
+        '{"a":' * DEPTH + "1" + "}" * DEPTH,
+        "[" * DEPTH + "]" * DEPTH,
+    ],
+    ids=["unclosed-arrays", "closed-arrays", "objects", "top-level-array"],
+)
+@pytest.mark.parametrize("function", ["RegisterProduct", "GetProduct"])
+def test_given_deeply_nested_json_when_invoked_then_invalid_argument(
+    world: FakeWorld, raw: str, function: str
+) -> None:
+    before = world.snapshot()
+
     with pytest.raises(ContractError) as caught:
-        world.invoke(MANUFACTURER, "RegisterProduct", ['{"a":' + "[" * 100_000], T1)
+        world.invoke(MANUFACTURER, function, [raw], T1)
 
     assert caught.value.code == ErrorCode.INVALID_ARGUMENT
+    assert world.snapshot() == before
+
+
+def test_given_moderately_nested_json_then_it_is_parsed(world: FakeWorld) -> None:
+    body = {**product_body(OTHER_GTIN), "extra": [[[[{"deep": [1]}]]]]}
+
+    assert world.submit(MANUFACTURER, "RegisterProduct", body, T1)["gtin"] == OTHER_GTIN
 
 
 # -- the wire form of an error ---------------------------------------------------------------

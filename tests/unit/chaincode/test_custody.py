@@ -29,6 +29,7 @@ from tests.unit.chaincode.builders import (
     holdings,
     make_sscc,
     refused,
+    ship_and_receive,
     ship_body,
     status_body,
     wrong_check_digit,
@@ -101,12 +102,23 @@ def test_given_custodian_when_shipping_then_units_leave_its_holding_and_are_in_t
     ]
 
 
-def test_locations_are_optional(world: FakeWorld) -> None:
+def test_given_no_locations_then_both_parties_main_premises_are_recorded(world: FakeWorld) -> None:
     shipment = world.submit(
         MANUFACTURER, "Ship", ship_body("SHP-9", DISTRIBUTOR, BATCH.line(1)), T1
     )
 
-    assert (shipment["from_location"], shipment["to_location"]) == (None, None)
+    assert (shipment["from_location"], shipment["to_location"]) == (
+        GLNS[MANUFACTURER],
+        GLNS[DISTRIBUTOR],
+    )
+
+
+@pytest.mark.parametrize("field", ["from_location", "to_location"])
+def test_given_location_of_nobody_when_shipping_then_not_own_premises(
+    world: FakeWorld, field: str
+) -> None:
+    body = ship_body("SHP-9", DISTRIBUTOR, BATCH.line(1), **{field: OTHER_GLN})
+    refused(world, ErrorCode.NOT_OWN_PREMISES, MANUFACTURER, "Ship", body)
 
 
 def test_given_whole_holding_shipped_then_the_sender_holds_nothing(world: FakeWorld) -> None:
@@ -311,14 +323,15 @@ def test_given_counted_lines_equal_to_shipped_then_no_discrepancy(
 
 
 def test_given_no_location_then_the_shipped_destination_is_kept(world: FakeWorld) -> None:
-    world.submit(
-        MANUFACTURER,
-        "Ship",
-        ship_body("SHP-9", DISTRIBUTOR, BATCH.line(1), to_location=OTHER_GLN),
-        T1,
-    )
+    world.submit(MANUFACTURER, "Ship", ship_body("SHP-9", DISTRIBUTOR, BATCH.line(1)), T1)
 
-    assert receive(world, DISTRIBUTOR, "SHP-9")["to_location"] == OTHER_GLN
+    assert receive(world, DISTRIBUTOR, "SHP-9")["to_location"] == GLNS[DISTRIBUTOR]
+
+
+def test_given_receipt_at_premises_of_nobody_then_not_own_premises(world: FakeWorld) -> None:
+    world.submit(MANUFACTURER, "Ship", ship_body("SHP-9", DISTRIBUTOR, BATCH.line(1)), T1)
+    body = {"shipment_id": "SHP-9", "location": OTHER_GLN}
+    refused(world, ErrorCode.NOT_OWN_PREMISES, DISTRIBUTOR, "Receive", body)
 
 
 def test_given_receiver_already_holding_then_the_receipt_adds_up(stocked_world: FakeWorld) -> None:
@@ -379,6 +392,53 @@ def test_given_unshipped_batch_counted_then_unexpected_and_never_credited(
     assert holdings(in_transit_world) == {MANUFACTURER: 2, DISTRIBUTOR: 8}, (
         "uncounted lines default to shipped"
     )
+
+
+def test_given_unshipped_batch_counted_as_zero_then_no_discrepancy(
+    in_transit_world: FakeWorld,
+) -> None:
+    never_shipped = BatchSpec.of(GTIN, "LOT-ZZ", 3)
+
+    shipment = receive(in_transit_world, DISTRIBUTOR, "SHP-1", never_shipped.line(0))
+
+    assert shipment["status"] == "received"
+    assert shipment["discrepancies"] == []
+    assert in_transit_world.last_event.body["discrepancies"] == []
+    assert holdings(in_transit_world) == {MANUFACTURER: 2, DISTRIBUTOR: 8}
+
+
+def test_given_unshipped_batches_counted_as_zero_and_more_then_only_the_nonzero_is_unexpected(
+    in_transit_world: FakeWorld,
+) -> None:
+    shipment = receive(
+        in_transit_world,
+        DISTRIBUTOR,
+        "SHP-1",
+        BATCH.line(8),
+        BatchSpec.of(GTIN, "LOT-AA", 3).line(0),
+        BatchSpec.of(GTIN, "LOT-ZZ", 3).line(1),
+    )
+
+    assert shipment["status"] == "received_with_discrepancy"
+    assert shipment["discrepancies"] == [
+        {"gtin": GTIN, "lot": "LOT-ZZ", "shipped": 0, "received": 1, "kind": "unexpected"}
+    ]
+
+
+def test_given_shipped_batch_counted_as_zero_then_still_short(
+    in_transit_world: FakeWorld,
+) -> None:
+    shipment = receive(
+        in_transit_world,
+        DISTRIBUTOR,
+        "SHP-1",
+        BATCH.line(0),
+        BatchSpec.of(GTIN, "LOT-ZZ", 3).line(0),
+    )
+
+    assert shipment["discrepancies"] == [
+        {"gtin": GTIN, "lot": BATCH.lot, "shipped": 8, "received": 0, "kind": "short"}
+    ]
 
 
 def test_given_two_line_shipment_when_one_line_is_short_then_the_other_defaults_to_shipped(
@@ -460,6 +520,147 @@ def test_given_batch_recalled_in_transit_then_it_can_still_be_received(
 
     assert receive(in_transit_world, DISTRIBUTOR, "SHP-1")["status"] == "received"
     assert holdings(in_transit_world)[DISTRIBUTOR] == 8
+
+
+# -- returns for destruction -----------------------------------------------------------------------
+FINAL = [("recalled", ErrorCode.BATCH_RECALLED), ("withdrawn", ErrorCode.BATCH_WITHDRAWN)]
+
+
+@pytest.mark.parametrize("status", ["recalled", "withdrawn"])
+@pytest.mark.parametrize("sender", [DISTRIBUTOR, PHARMACY_A])
+def test_given_recalled_or_withdrawn_stock_when_returned_to_its_manufacturer_then_it_moves(
+    stocked_world: FakeWorld, status: str, sender: str
+) -> None:
+    stocked_world.submit(REGULATOR, "ChangeBatchStatus", status_body(BATCH, status), T1)
+
+    shipment = stocked_world.submit(
+        sender, "Ship", ship_body("RET-1", MANUFACTURER, BATCH.line(3)), T1
+    )
+    receive(stocked_world, MANUFACTURER, "RET-1")
+
+    assert (shipment["sender"], shipment["receiver"]) == (sender, MANUFACTURER)
+    assert holdings(stocked_world)[MANUFACTURER] == 5
+    assert sender not in holdings(stocked_world)
+
+
+@pytest.mark.parametrize(("status", "code"), FINAL)
+@pytest.mark.parametrize(
+    ("sender", "receiver"),
+    [
+        (DISTRIBUTOR, PHARMACY_A),
+        (PHARMACY_A, DISTRIBUTOR),
+        (PHARMACY_A, PHARMACY_B),
+        (DISTRIBUTOR, OTHER_MANUFACTURER),
+        (MANUFACTURER, DISTRIBUTOR),
+    ],
+    ids=["onward", "back-to-supplier", "sideways", "other-manufacturer", "from-manufacturer"],
+)
+def test_given_recalled_or_withdrawn_stock_when_shipped_anywhere_else_then_refused(
+    stocked_world: FakeWorld, status: str, code: ErrorCode, sender: str, receiver: str
+) -> None:
+    stocked_world.submit(REGULATOR, "ChangeBatchStatus", status_body(BATCH, status), T1)
+
+    refused(stocked_world, code, sender, "Ship", ship_body("RET-1", receiver, BATCH.line(1)))
+
+
+@pytest.mark.parametrize("imposer", [MANUFACTURER, REGULATOR])
+@pytest.mark.parametrize("receiver", [MANUFACTURER, PHARMACY_B])
+def test_given_quarantined_stock_then_it_moves_nowhere_not_even_back_to_its_manufacturer(
+    stocked_world: FakeWorld, imposer: str, receiver: str
+) -> None:
+    stocked_world.submit(imposer, "ChangeBatchStatus", status_body(BATCH, "quarantined"), T1)
+
+    refused(
+        stocked_world,
+        ErrorCode.BATCH_QUARANTINED,
+        DISTRIBUTOR,
+        "Ship",
+        ship_body("RET-1", receiver, BATCH.line(1)),
+    )
+
+
+EXPIRING = BatchSpec.of(GTIN, "LOT-SD", 4, expiry="2025-03-10")
+AFTER_EXPIRY = T1 + timedelta(days=7)  # 2025-03-11
+
+
+@pytest.fixture
+def expired_world(world: FakeWorld) -> FakeWorld:
+    """The distributor holds 4 units of a batch that expired on 2025-03-10."""
+    world.submit(MANUFACTURER, "RegisterBatch", EXPIRING.register_body(), T1)
+    world.submit(MANUFACTURER, "Ship", ship_body("SHP-SD", DISTRIBUTOR, EXPIRING.line(4)), T1)
+    world.submit(DISTRIBUTOR, "Receive", {"shipment_id": "SHP-SD"}, T1)
+    return world
+
+
+def test_given_expired_stock_when_returned_to_its_manufacturer_then_it_moves(
+    expired_world: FakeWorld,
+) -> None:
+    body = ship_body("RET-1", MANUFACTURER, EXPIRING.line(4))
+
+    expired_world.submit(DISTRIBUTOR, "Ship", body, AFTER_EXPIRY)
+    expired_world.submit(MANUFACTURER, "Receive", {"shipment_id": "RET-1"}, AFTER_EXPIRY)
+
+    assert holdings(expired_world, EXPIRING) == {MANUFACTURER: 4}
+
+
+@pytest.mark.parametrize("receiver", [PHARMACY_A, OTHER_MANUFACTURER])
+def test_given_expired_stock_when_shipped_anywhere_else_then_batch_expired(
+    expired_world: FakeWorld, receiver: str
+) -> None:
+    body = ship_body("RET-1", receiver, EXPIRING.line(1))
+    refused(expired_world, ErrorCode.BATCH_EXPIRED, DISTRIBUTOR, "Ship", body, AFTER_EXPIRY)
+
+
+def test_given_quarantined_expired_stock_when_returned_to_its_manufacturer_then_quarantined(
+    expired_world: FakeWorld,
+) -> None:
+    expired_world.submit(REGULATOR, "ChangeBatchStatus", status_body(EXPIRING, "quarantined"), T1)
+
+    body = ship_body("RET-1", MANUFACTURER, EXPIRING.line(1))
+    refused(expired_world, ErrorCode.BATCH_QUARANTINED, DISTRIBUTOR, "Ship", body, AFTER_EXPIRY)
+
+
+def test_given_a_return_with_an_active_and_a_recalled_batch_then_both_go_back(
+    stocked_world: FakeWorld,
+) -> None:
+    second = BatchSpec.of(GTIN, "LOT-B2", 5)
+    stocked_world.submit(MANUFACTURER, "RegisterBatch", second.register_body(), T1)
+    ship_and_receive(stocked_world, MANUFACTURER, DISTRIBUTOR, 5, "SHP-B2", T1, second)
+    stocked_world.submit(REGULATOR, "ChangeBatchStatus", status_body(BATCH, "recalled"), T1)
+
+    body = ship_body("RET-1", MANUFACTURER, BATCH.line(3), second.line(2))
+    stocked_world.submit(DISTRIBUTOR, "Ship", body, T1)
+
+    assert DISTRIBUTOR not in holdings(stocked_world)
+    assert holdings(stocked_world, second) == {DISTRIBUTOR: 3}
+
+
+def test_given_a_return_mixing_recalled_with_quarantined_stock_then_nothing_moves(
+    stocked_world: FakeWorld,
+) -> None:
+    second = BatchSpec.of(GTIN, "LOT-B2", 5)
+    stocked_world.submit(MANUFACTURER, "RegisterBatch", second.register_body(), T1)
+    ship_and_receive(stocked_world, MANUFACTURER, DISTRIBUTOR, 5, "SHP-B2", T1, second)
+    stocked_world.submit(REGULATOR, "ChangeBatchStatus", status_body(BATCH, "recalled"), T1)
+    stocked_world.submit(REGULATOR, "ChangeBatchStatus", status_body(second, "quarantined"), T1)
+
+    body = ship_body("RET-1", MANUFACTURER, BATCH.line(3), second.line(2))
+    refused(stocked_world, ErrorCode.BATCH_QUARANTINED, DISTRIBUTOR, "Ship", body)
+
+
+def test_given_recalled_stock_returned_then_the_manufacturer_may_destroy_it(
+    stocked_world: FakeWorld,
+) -> None:
+    stocked_world.submit(REGULATOR, "ChangeBatchStatus", status_body(BATCH, "recalled"), T1)
+    stocked_world.submit(PHARMACY_A, "Ship", ship_body("RET-1", MANUFACTURER, BATCH.line(3)), T1)
+    receive(stocked_world, MANUFACTURER, "RET-1")
+
+    pack = stocked_world.submit(
+        MANUFACTURER, "Decommission", BATCH.pack(BATCH.serials[0], status="destroyed"), T1
+    )
+
+    assert pack["status"] == "destroyed"
+    assert holdings(stocked_world)[MANUFACTURER] == 4
 
 
 # -- conservation ----------------------------------------------------------------------------------

@@ -45,6 +45,9 @@ def test_numeric_keys_need_length_digits_and_check_digit(
     assert not check("0" + valid)
     assert not check(valid[:-2] + "A" + valid[-1])
     assert not check("")
+    assert not check(valid[:-1] + "\n"), "a trailing newline is no digit"
+    assert not check(valid + "\n")
+    assert not check(" " + valid[1:])
 
 
 @pytest.mark.parametrize("value", ["A", "LOT-2025/01", "x" * 20, "!\"%&'()*+,-./:;<=>?_"])
@@ -53,7 +56,9 @@ def test_lot_and_serial_accept_gs1_character_set_82(value: str) -> None:
     assert identifiers.is_serial(value)
 
 
-@pytest.mark.parametrize("value", ["", "x" * 21, "LOT 1", "LÖT", "L#1", "L@1", "L\t1"])
+@pytest.mark.parametrize(
+    "value", ["", "x" * 21, "LOT 1", "LÖT", "L#1", "L@1", "L\t1", "LOT1\n", "\nLOT1", "LOT\x00"]
+)
 def test_lot_and_serial_refuse_other_characters_and_lengths(value: str) -> None:
     assert not identifiers.is_lot(value)
     assert not identifiers.is_serial(value)

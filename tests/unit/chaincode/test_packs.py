@@ -19,6 +19,7 @@ from tests.unit.chaincode.builders import (
     MANUFACTURER,
     OTHER_GLN,
     PHARMACY_A,
+    PHARMACY_A_BRANCH,
     PHARMACY_B,
     REGULATOR,
     SERIAL,
@@ -45,7 +46,9 @@ def allowed(role: str) -> list[str]:
 
 
 def forbidden(role: str) -> list[str]:
-    return sorted(str(s) for s in set(PackStatus) - DECOMMISSION_BY_ROLE[Role(role)])
+    """Statuses the role may not set; "active" is no decommissioning at all (INVALID_ARGUMENT)."""
+    lacking = set(PackStatus) - DECOMMISSION_BY_ROLE[Role(role)] - {PackStatus.ACTIVE}
+    return sorted(str(s) for s in lacking)
 
 
 def by_role(statuses: Callable[[str], list[str]]) -> list[Any]:
@@ -90,11 +93,54 @@ def test_given_pharmacy_with_stock_when_dispensing_then_pack_supplied_and_holdin
     ]
 
 
-def test_given_explicit_location_then_it_is_recorded(stocked_world: FakeWorld) -> None:
+@pytest.mark.parametrize("location", [PHARMACY_A_BRANCH, GLNS[PHARMACY_A]], ids=["branch", "main"])
+def test_given_explicit_location_then_it_is_recorded(
+    stocked_world: FakeWorld, location: str
+) -> None:
     assert (
-        decommission_by_pharmacy_a(stocked_world, "supplied", location=OTHER_GLN)["location"]
-        == OTHER_GLN
+        decommission_by_pharmacy_a(stocked_world, "supplied", location=location)["location"]
+        == location
     )
+
+
+@pytest.mark.parametrize(
+    "location",
+    [OTHER_GLN, GLNS[PHARMACY_B], GLNS[DISTRIBUTOR]],
+    ids=["nobodys", "other-pharmacy", "supplier"],
+)
+def test_given_location_not_among_the_callers_premises_when_decommissioning_then_not_own_premises(
+    stocked_world: FakeWorld, location: str
+) -> None:
+    error = refused(
+        stocked_world,
+        ErrorCode.NOT_OWN_PREMISES,
+        PHARMACY_A,
+        "Decommission",
+        BATCH.pack(SERIAL, location=location),
+    )
+
+    assert location in error.message
+    assert holdings(stocked_world)[PHARMACY_A] == 3
+
+
+def test_given_another_organizations_branch_when_decommissioning_then_not_own_premises(
+    stocked_world: FakeWorld,
+) -> None:
+    body = BATCH.pack(SERIAL, location=PHARMACY_A_BRANCH)
+    refused(stocked_world, ErrorCode.NOT_OWN_PREMISES, PHARMACY_B, "Decommission", body)
+
+
+@pytest.mark.parametrize("role", ["manufacturer", "distributor", "pharmacy"])
+def test_given_custodian_when_decommissioning_as_active_then_invalid_argument(
+    stocked_world: FakeWorld, role: str
+) -> None:
+    body = BATCH.pack(SERIAL, status="active")
+
+    error = refused(
+        stocked_world, ErrorCode.INVALID_ARGUMENT, CUSTODIAN_OF[role], "Decommission", body
+    )
+
+    assert "active" in error.message
 
 
 @pytest.mark.parametrize(("role", "status"), by_role(allowed))
@@ -441,18 +487,37 @@ def test_given_other_organization_when_undoing_then_undo_by_other_organization(
 def test_given_other_premises_when_undoing_then_undo_other_location(
     dispensed_world: FakeWorld,
 ) -> None:
-    body = {**UNDO, "location": OTHER_GLN}
+    body = {**UNDO, "location": PHARMACY_A_BRANCH}
     refused(dispensed_world, ErrorCode.UNDO_OTHER_LOCATION, PHARMACY_A, "UndoDecommission", body)
 
 
 def test_given_explicit_premises_when_undoing_at_them_then_accepted(
     stocked_world: FakeWorld,
 ) -> None:
-    decommission_by_pharmacy_a(stocked_world, "supplied", location=OTHER_GLN)
+    decommission_by_pharmacy_a(stocked_world, "supplied", location=PHARMACY_A_BRANCH)
 
     refused(stocked_world, ErrorCode.UNDO_OTHER_LOCATION, PHARMACY_A, "UndoDecommission", UNDO)
-    pack = stocked_world.submit(PHARMACY_A, "UndoDecommission", {**UNDO, "location": OTHER_GLN}, T1)
+    pack = stocked_world.submit(
+        PHARMACY_A, "UndoDecommission", {**UNDO, "location": PHARMACY_A_BRANCH}, T1
+    )
     assert pack["status"] == "active"
+    assert pack["location"] == PHARMACY_A_BRANCH
+
+
+@pytest.mark.parametrize("location", [OTHER_GLN, GLNS[PHARMACY_B]], ids=["nobodys", "other"])
+def test_given_location_not_among_the_callers_premises_when_undoing_then_not_own_premises(
+    dispensed_world: FakeWorld, location: str
+) -> None:
+    body = {**UNDO, "location": location}
+    refused(dispensed_world, ErrorCode.NOT_OWN_PREMISES, PHARMACY_A, "UndoDecommission", body)
+
+
+def test_given_pack_of_another_organization_when_undoing_at_foreign_premises_then_not_own_premises(
+    dispensed_world: FakeWorld,
+) -> None:
+    """The caller's premises are checked first: PHARMACY_B cannot even claim pharmacy A's shop."""
+    body = {**UNDO, "location": GLNS[PHARMACY_A]}
+    refused(dispensed_world, ErrorCode.NOT_OWN_PREMISES, PHARMACY_B, "UndoDecommission", body)
 
 
 @pytest.mark.parametrize("status", ["destroyed", "stolen"])
@@ -479,13 +544,70 @@ def test_given_pack_already_undone_when_undone_again_then_pack_active(
     refused(dispensed_world, ErrorCode.PACK_ACTIVE, PHARMACY_A, "UndoDecommission", UNDO)
 
 
-@pytest.mark.parametrize(("batch_status", "code"), BLOCKING)
-def test_given_batch_blocked_since_the_dispense_when_undone_then_refused(
-    dispensed_world: FakeWorld, batch_status: str, code: ErrorCode
+FINAL = [("recalled", ErrorCode.BATCH_RECALLED), ("withdrawn", ErrorCode.BATCH_WITHDRAWN)]
+
+
+@pytest.mark.parametrize("changed_by", [MANUFACTURER, REGULATOR])
+@pytest.mark.parametrize(("batch_status", "code"), FINAL)
+def test_given_batch_recalled_or_withdrawn_since_the_dispense_when_undone_then_refused(
+    dispensed_world: FakeWorld, batch_status: str, code: ErrorCode, changed_by: str
 ) -> None:
-    dispensed_world.submit(MANUFACTURER, "ChangeBatchStatus", status_body(BATCH, batch_status), T1)
+    dispensed_world.submit(changed_by, "ChangeBatchStatus", status_body(BATCH, batch_status), T1)
 
     refused(dispensed_world, code, PHARMACY_A, "UndoDecommission", UNDO, T1 + timedelta(hours=1))
+
+
+@pytest.mark.parametrize("changed_by", [MANUFACTURER, REGULATOR])
+def test_given_batch_quarantined_since_the_dispense_when_undone_then_accepted(
+    dispensed_world: FakeWorld, changed_by: str
+) -> None:
+    dispensed_world.submit(changed_by, "ChangeBatchStatus", status_body(BATCH, "quarantined"), T1)
+
+    pack = dispensed_world.submit(PHARMACY_A, "UndoDecommission", UNDO, T1 + timedelta(hours=1))
+
+    assert (pack["status"], pack["undone_status"]) == ("active", "supplied")
+    assert holdings(dispensed_world)[PHARMACY_A] == 3
+    assert dispensed_world.last_event.name == "PackReactivated"
+
+
+def test_given_pack_undone_in_quarantine_then_it_cannot_be_dispensed_until_released(
+    dispensed_world: FakeWorld,
+) -> None:
+    dispensed_world.submit(REGULATOR, "ChangeBatchStatus", status_body(BATCH, "quarantined"), T1)
+    dispensed_world.submit(PHARMACY_A, "UndoDecommission", UNDO, T1)
+
+    refused(
+        dispensed_world, ErrorCode.BATCH_QUARANTINED, PHARMACY_A, "Decommission", BATCH.pack(SERIAL)
+    )
+    dispensed_world.submit(REGULATOR, "ChangeBatchStatus", status_body(BATCH, "active"), T1)
+    assert dispensed_world.submit(PHARMACY_A, "Decommission", BATCH.pack(SERIAL), T1)["status"] == (
+        "supplied"
+    )
+
+
+def test_given_batch_quarantined_and_expired_since_the_dispense_when_undone_then_batch_expired(
+    short_dated_world: FakeWorld,
+) -> None:
+    serial = SHORT_DATED.serials[0]
+    short_dated_world.submit(
+        PHARMACY_A, "Decommission", SHORT_DATED.pack(serial), AFTER_EXPIRY - timedelta(days=2)
+    )
+    short_dated_world.submit(
+        REGULATOR,
+        "ChangeBatchStatus",
+        status_body(SHORT_DATED, "quarantined"),
+        AFTER_EXPIRY - timedelta(days=1),
+    )
+
+    body = {"gtin": GTIN, "serial": serial}
+    refused(
+        short_dated_world,
+        ErrorCode.BATCH_EXPIRED,
+        PHARMACY_A,
+        "UndoDecommission",
+        body,
+        AFTER_EXPIRY,
+    )
 
 
 def test_given_batch_expired_since_the_dispense_when_undone_then_batch_expired(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -24,7 +24,6 @@ from tests.unit.chaincode.builders import (
     T0,
     T1,
     BatchSpec,
-    build_registered_world,
     refused_query,
     status_body,
 )
@@ -133,7 +132,7 @@ def _recall_story(world: FakeWorld) -> list[str]:
     """Quarantine, release, recall the batch; the tx ids of its four versions, oldest first."""
     world.submit(REGULATOR, "ChangeBatchStatus", status_body(BATCH, "quarantined"), T1)
     world.submit(
-        MANUFACTURER, "ChangeBatchStatus", status_body(BATCH, "active"), T1 + timedelta(hours=1)
+        REGULATOR, "ChangeBatchStatus", status_body(BATCH, "active"), T1 + timedelta(hours=1)
     )
     world.submit(
         REGULATOR, "ChangeBatchStatus", status_body(BATCH, "recalled"), T1 + timedelta(hours=2)
@@ -141,23 +140,6 @@ def _recall_story(world: FakeWorld) -> list[str]:
     minted = world.log[-4].tx_id
     assert world.log[-4].function == "RegisterBatch"
     return [minted, *(entry.tx_id for entry in world.log[-3:])]
-
-
-def test_given_oldest_first_backend_when_getting_history_then_every_version_oldest_first() -> None:
-    world = build_registered_world(history_newest_first=False)
-    tx_ids = _recall_story(world)
-
-    history = world.evaluate(PHARMACY_A, "GetHistory", {"kind": "batch", **BATCH.key})
-
-    assert [entry["tx_id"] for entry in history] == tx_ids
-    assert [entry["value"]["status"] for entry in history] == [
-        "active",
-        "quarantined",
-        "active",
-        "recalled",
-    ]
-    assert [entry["is_delete"] for entry in history] == [False] * 4
-    assert history[1]["at"] == "2025-03-04T09:00:00.000+00:00"
 
 
 def test_given_fabric_history_order_when_getting_history_then_oldest_first(
@@ -168,6 +150,51 @@ def test_given_fabric_history_order_when_getting_history_then_oldest_first(
     history = world.evaluate(PHARMACY_A, "GetHistory", {"kind": "batch", **BATCH.key})
 
     assert [entry["tx_id"] for entry in history] == tx_ids
+    assert [entry["at"] for entry in history] == [
+        "2025-03-03T09:11:00.000Z",
+        "2025-03-04T09:00:00.000Z",
+        "2025-03-04T10:00:00.000Z",
+        "2025-03-04T11:00:00.000Z",
+    ]
+
+
+def test_history_times_end_in_z_like_every_other_timestamp(world: FakeWorld) -> None:
+    new_york = timezone(timedelta(hours=-5))
+    world.submit(
+        REGULATOR,
+        "ChangeBatchStatus",
+        status_body(BATCH, "quarantined"),
+        datetime(2025, 3, 4, 23, 30, 0, 250_000, tzinfo=new_york),
+    )
+
+    history = world.evaluate(PHARMACY_A, "GetHistory", {"kind": "batch", **BATCH.key})
+
+    assert history[-1]["at"] == "2025-03-05T04:30:00.250Z"
+    assert history[-1]["at"] == history[-1]["value"]["status_changed_at"]
+    assert all(entry["at"].endswith("Z") for entry in history)
+
+
+# -- known defects in GetHistory ----------------------------------------------------------------
+def test_given_two_versions_at_the_same_time_in_fabric_order_then_still_oldest_first(
+    world: FakeWorld,
+) -> None:
+    world.submit(REGULATOR, "ChangeBatchStatus", status_body(BATCH, "quarantined"), T1)
+    world.submit(REGULATOR, "ChangeBatchStatus", status_body(BATCH, "recalled"), T1)
+
+    history = world.evaluate(PHARMACY_A, "GetHistory", {"kind": "batch", **BATCH.key})
+
+    assert [entry["value"]["status"] for entry in history] == ["active", "quarantined", "recalled"]
+
+
+def test_given_a_version_with_a_naive_timestamp_then_history_reads_it_as_utc(
+    world: FakeWorld,
+) -> None:
+    naive = T1.replace(tzinfo=None)
+    world.submit(REGULATOR, "ChangeBatchStatus", status_body(BATCH, "quarantined"), naive)
+
+    history = world.evaluate(PHARMACY_A, "GetHistory", {"kind": "batch", **BATCH.key})
+
+    assert history[-1]["at"] == "2025-03-04T09:00:00.000Z"
 
 
 @pytest.mark.parametrize(
@@ -198,7 +225,7 @@ def test_history_of_a_deleted_key_reports_the_delete(stocked_world: FakeWorld) -
     assert history == [
         {
             "tx_id": stub.get_txid(),
-            "at": "2025-03-04T09:00:00.000+00:00",
+            "at": "2025-03-04T09:00:00.000Z",
             "is_delete": True,
             "value": None,
         }

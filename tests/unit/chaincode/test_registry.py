@@ -18,6 +18,7 @@ from tests.unit.chaincode.builders import (
     OTHER_GTIN,
     OTHER_MANUFACTURER,
     PHARMACY_A,
+    PHARMACY_A_BRANCH,
     PHARMACY_B,
     REGULATOR,
     SERIAL,
@@ -82,6 +83,30 @@ def test_given_bare_channel_when_caller_registers_itself_with_a_trading_role_the
     refused(bare_world, ErrorCode.FORBIDDEN_ROLE, MANUFACTURER, "RegisterOrganization", body)
 
 
+@pytest.mark.parametrize("status", ["suspended", "revoked"])
+def test_given_bare_channel_when_caller_bootstraps_itself_unlicensed_then_forbidden_role(
+    bare_world: FakeWorld, status: str
+) -> None:
+    body = organization_body(REGULATOR, licence_status=status)
+
+    error = refused(bare_world, ErrorCode.FORBIDDEN_ROLE, REGULATOR, "RegisterOrganization", body)
+
+    assert "active regulator" in error.message
+    bootstrap(bare_world)
+    assert bare_world.record(ORG, REGULATOR)["licence_status"] == "active"
+
+
+def test_given_bare_channel_when_bootstrapping_explicitly_active_then_bootstrapped(
+    bare_world: FakeWorld,
+) -> None:
+    body = organization_body(REGULATOR, licence_status="active")
+
+    org = bare_world.submit(REGULATOR, "RegisterOrganization", body, T0)
+
+    assert org["licence_status"] == "active"
+    assert bare_world.record(META, "bootstrap")["regulator"] == REGULATOR
+
+
 def test_given_refused_bootstrap_then_the_channel_can_still_be_bootstrapped(
     bare_world: FakeWorld,
 ) -> None:
@@ -128,6 +153,7 @@ def test_given_regulator_when_registering_an_organization_then_defaults_fill_the
         "name": "Clinic Ltd",
         "role": "pharmacy",
         "gln": make_gln(70),
+        "locations": [],
         "licence_status": "active",
         "licence_number": "",
         "address": "",
@@ -204,11 +230,6 @@ def test_given_registered_msp_when_registering_again_then_organization_exists(
     refused(world, ErrorCode.ORGANIZATION_EXISTS, REGULATOR, "RegisterOrganization", body)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract bug: registry._coordinate (registry.py:55) lets NaN through (abs(nan) > 90 "
-    "is False) and args.request accepts NaN, so the org record is written as non-JSON 'NaN'",
-)
 def test_given_nan_latitude_when_registering_then_invalid_argument(world: FakeWorld) -> None:
     raw = json.dumps(organization_body("ClinicMSP", "pharmacy", latitude=float("nan")))
     assert "NaN" in raw
@@ -221,13 +242,53 @@ def test_given_nan_latitude_when_registering_then_invalid_argument(world: FakeWo
     assert world.snapshot() == before
 
 
-def test_given_infinite_latitude_when_registering_then_invalid_argument(world: FakeWorld) -> None:
-    raw = json.dumps(organization_body("ClinicMSP", "pharmacy", latitude=float("inf")))
+@pytest.mark.parametrize("field", ["latitude", "longitude"])
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_given_non_finite_coordinate_when_registering_then_invalid_argument(
+    world: FakeWorld, field: str, value: float
+) -> None:
+    raw = json.dumps(organization_body("ClinicMSP", "pharmacy", **{field: value}))
+    before = world.snapshot()
 
     with pytest.raises(ContractError) as caught:
         world.invoke(REGULATOR, "RegisterOrganization", [raw], T1)
 
     assert caught.value.code == ErrorCode.INVALID_ARGUMENT
+    assert world.snapshot() == before
+
+
+# -- further premises --------------------------------------------------------------------------
+def test_given_further_premises_when_registering_then_stored_sorted_and_deduplicated(
+    world: FakeWorld,
+) -> None:
+    locations = [make_gln(73), make_gln(71), make_gln(73), make_gln(72)]
+    body = organization_body("ClinicMSP", "pharmacy", gln=make_gln(70), locations=locations)
+
+    org = world.submit(REGULATOR, "RegisterOrganization", body, T1)
+
+    assert org["locations"] == [make_gln(71), make_gln(72), make_gln(73)]
+    assert world.record(ORG, "ClinicMSP") == org
+    assert world.last_event.body["organization"]["locations"] == org["locations"]
+
+
+def test_given_no_further_premises_then_locations_is_an_empty_list(world: FakeWorld) -> None:
+    body = organization_body("ClinicMSP", "pharmacy", locations=[])
+
+    assert world.submit(REGULATOR, "RegisterOrganization", body, T1)["locations"] == []
+
+
+def test_fifty_further_premises_are_accepted(world: FakeWorld) -> None:
+    locations = [make_gln(200 + n) for n in range(50)]
+    body = organization_body("ClinicMSP", "pharmacy", locations=locations)
+
+    assert world.submit(REGULATOR, "RegisterOrganization", body, T1)["locations"] == locations
+
+
+def test_the_cast_pharmacy_has_its_branch_registered(world: FakeWorld) -> None:
+    org = world.evaluate(PHARMACY_B, "GetOrganization", {"msp_id": PHARMACY_A})
+
+    assert org["locations"] == [PHARMACY_A_BRANCH]
+    assert world.evaluate(PHARMACY_A, "GetOrganization", {"msp_id": PHARMACY_B})["locations"] == []
 
 
 # -- licences ----------------------------------------------------------------------------------
@@ -267,6 +328,44 @@ def test_given_non_regulator_when_setting_licence_then_forbidden_role(
 ) -> None:
     body = {"msp_id": PHARMACY_B, "licence_status": "suspended"}
     refused(world, ErrorCode.FORBIDDEN_ROLE, caller, "SetLicenceStatus", body)
+
+
+@pytest.mark.parametrize("status", ["suspended", "revoked", "active"])
+def test_given_regulator_when_changing_its_own_licence_then_forbidden_role(
+    world: FakeWorld, status: str
+) -> None:
+    body = {"msp_id": REGULATOR, "licence_status": status, "reason": "Self-assessment"}
+
+    error = refused(world, ErrorCode.FORBIDDEN_ROLE, REGULATOR, "SetLicenceStatus", body)
+
+    assert "own licence" in error.message
+
+
+def test_given_two_regulators_then_neither_can_lock_the_channel(world: FakeWorld) -> None:
+    world.submit(REGULATOR, "RegisterOrganization", organization_body("EmaMSP", "regulator"), T1)
+    world.submit(
+        "EmaMSP", "SetLicenceStatus", {"msp_id": REGULATOR, "licence_status": "suspended"}, T1
+    )
+
+    refused(
+        world,
+        ErrorCode.FORBIDDEN_ROLE,
+        "EmaMSP",
+        "SetLicenceStatus",
+        {"msp_id": "EmaMSP", "licence_status": "suspended"},
+    )
+    refused(
+        world,
+        ErrorCode.ORGANIZATION_NOT_LICENSED,
+        REGULATOR,
+        "SetLicenceStatus",
+        {"msp_id": "EmaMSP", "licence_status": "suspended"},
+    )
+    reinstated = world.submit(
+        "EmaMSP", "SetLicenceStatus", {"msp_id": REGULATOR, "licence_status": "active"}, T1
+    )
+    assert reinstated["licence_status"] == "active"
+    assert world.record(ORG, "EmaMSP")["licence_status"] == "active"
 
 
 def test_given_suspended_regulator_then_every_write_is_refused_as_not_licensed(
