@@ -50,8 +50,9 @@ def text(body: Request, field: str, *, required: bool = True, max_len: int = MAX
     return value
 
 
-# Control characters (NUL, newlines, …), line and paragraph separators, and lone surrogates (from JSON escapes such as "\ud800",
-# which cannot be encoded); format characters such as ZWJ and no-break spaces are fine.
+# Control characters (NUL, newlines, …), line and paragraph separators, and lone surrogates (from
+# JSON escapes such as "\ud800", which cannot be encoded); format characters such as ZWJ and
+# no-break spaces are fine.
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
 

@@ -119,7 +119,7 @@ def refuse_unless_movable(ctx: TxContext, batch: Record) -> None:
         BatchStatus.QUARANTINED: ErrorCode.BATCH_QUARANTINED,
     }
     if status in codes:
-        reason = f": {batch['status_reason']}" if batch.get("status_reason") else ""
+        reason = f": {batch['status_reason'].rstrip('.')}" if batch.get("status_reason") else ""
         raise ContractError(codes[status], f"Batch {batch['lot']} is {status}{reason}.")
     if is_expired(ctx, batch):
         raise ContractError(

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 
 class ConfigError(ValueError):
     """A setting is missing or invalid."""
+
+
+def _integer(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number.") from None
 
 
 @dataclass(frozen=True)
@@ -44,7 +55,7 @@ class Settings:
             "database_url": env.get("PHARMATRACE_DATABASE_URL", ""),
             "ledger": env.get("PHARMATRACE_LEDGER", "embedded"),
             "ledger_sync": env.get("PHARMATRACE_LEDGER_SYNC", "full"),
-            "max_body_bytes": int(env.get("PHARMATRACE_MAX_BODY_BYTES", "1000000")),
+            "max_body_bytes": _integer(env, "PHARMATRACE_MAX_BODY_BYTES", 1_000_000),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]  # values are typed per key above

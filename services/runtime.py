@@ -9,6 +9,7 @@ read model up to the committed block before returning, so a user reads what they
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from services.readmodel.indexer import Indexer
 from services.serials import SerialStore
 
 MVCC_RETRIES = 3
+log = logging.getLogger("pharmatrace.runtime")
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,10 @@ class Runtime:
                     raise from_ledger(exc) from exc
             except LedgerError as exc:
                 raise from_ledger(exc) from exc
-        self.indexer.catch_up()
+        try:
+            self.indexer.catch_up()
+        except Exception:  # the write is committed; the follower or the next call catches up
+            log.exception("indexing after %s (tx %s) failed", function, result.tx_id)
         return Committed(json.loads(result.result), result.tx_id, result.block)
 
     def evaluate(self, msp_id: str, function: str, body: dict[str, Any]) -> Any:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
 
 from sqlmodel import Session
 
@@ -46,7 +45,7 @@ def create_token(rt: Runtime, *, user: str, msp_id: str, location: str = "") -> 
                 msp_id=msp_id,
                 role=org.role,
                 location=location or org.gln,
-                created_at=datetime.now(UTC).isoformat(),
+                created_at=rt.now().isoformat(),
             )
         )
         session.commit()

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 
 from services.errors import PharmaTraceError, invalid, not_found
 from services.gs1 import is_valid_gtin, normalize_gtin
-from services.readmodel.tables import Batch, Holding
+from services.readmodel.tables import Batch, Holding, LedgerEvent
 from services.runtime import Actor, Committed, Runtime, require
 from services.serials import SerialStore, SerialStoreError
 from services.serials.generate import generate_serials
@@ -101,9 +101,18 @@ def _resume_registration(
     existing = rt.evaluate(actor.msp_id, "GetBatch", {"gtin": gtin, "lot": lot})
     if existing["merkle_root"] != root or existing["manufacturer"] != actor.msp_id:
         raise error
+    rt.indexer.catch_up()
     with rt.session() as session:
-        batch = session.get(Batch, (gtin, lot))
-    return Committed(existing, batch.tx_id if batch else "", -1)
+        minted = session.exec(
+            select(LedgerEvent).where(
+                LedgerEvent.name == "BatchRegistered",
+                LedgerEvent.gtin == gtin,
+                LedgerEvent.lot == lot,
+            )
+        ).first()
+    if minted is None:
+        raise error
+    return Committed(existing, minted.tx_id, minted.block)
 
 
 def get_batch(rt: Runtime, gtin: str, lot: str) -> tuple[Batch, list[Holding]]:

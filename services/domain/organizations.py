@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from services.identity import create_organization
+from services.errors import invalid
+from services.identity import create_organization, is_valid_msp_id
 from services.readmodel.tables import Organization
-from services.runtime import Actor, Committed, Runtime
+from services.runtime import Actor, Committed, Runtime, require
 
 
 def ensure_identity(rt: Runtime, msp_id: str) -> None:
@@ -29,8 +30,19 @@ def register_organization(
     latitude: float | None = None,
     longitude: float | None = None,
 ) -> Committed:
-    """Register a trading partner (the regulator's act); the first call bootstraps the channel."""
-    ensure_identity(rt, msp_id)
+    """Register a trading partner (the regulator's act); the first call bootstraps the channel.
+
+    Embedded ledger: the new organization's CA and service identity are created once the
+    contract has accepted it, so a refused registration leaves nothing behind.
+    """
+    require(
+        is_valid_msp_id(msp_id),
+        invalid(
+            "INVALID_MSP_ID",
+            f"{msp_id!r} is not a valid MSP ID: use 1–64 letters, digits, '.', "
+            "'-' or '_', starting with a letter or digit.",
+        ),
+    )
     body = {
         "msp_id": msp_id,
         "name": name,
@@ -43,9 +55,11 @@ def register_organization(
         "latitude": latitude,
         "longitude": longitude,
     }
-    return rt.submit(
+    committed = rt.submit(
         actor.msp_id, "RegisterOrganization", {k: v for k, v in body.items() if v is not None}
     )
+    ensure_identity(rt, msp_id)
+    return committed
 
 
 def bootstrap_regulator(
@@ -59,7 +73,8 @@ def bootstrap_regulator(
     latitude: float | None = None,
     longitude: float | None = None,
 ) -> Committed:
-    """The channel's first transaction: the regulator registers itself."""
+    """The channel's first transaction: the regulator registers itself (so it signs first)."""
+    ensure_identity(rt, msp_id)
     actor = Actor(msp_id=msp_id, role="regulator")
     return register_organization(
         rt,

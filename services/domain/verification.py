@@ -187,7 +187,7 @@ def _identity_findings(
 
 
 def _status_findings(batch: Batch, now: datetime) -> list[Finding]:
-    reason = f" Reason: {batch.status_reason}." if batch.status_reason else ""
+    reason = f" Reason: {batch.status_reason.rstrip('.')}." if batch.status_reason else ""
     by_status = {
         "recalled": Finding("BATCH_RECALLED", RED, f"Batch {batch.lot} is recalled.{reason}"),
         "withdrawn": Finding("BATCH_WITHDRAWN", RED, f"Batch {batch.lot} is withdrawn.{reason}"),
@@ -283,6 +283,25 @@ def _custody_findings(session: Session, actor: Actor, batch: Batch) -> list[Find
                 "to you but not received yet: receive it first.",
             )
         ]
+    received = session.exec(
+        select(func.coalesce(func.sum(ShipmentLine.received), 0))
+        .join(Shipment, col(ShipmentLine.shipment_id) == col(Shipment.shipment_id))
+        .where(
+            Shipment.receiver == actor.msp_id,
+            ShipmentLine.gtin == batch.gtin,
+            ShipmentLine.lot == batch.lot,
+        )
+    ).one()
+    if received:
+        return [
+            Finding(
+                "QUANTITY_EXCEEDED",
+                RED,
+                f"Your organization received {received} packs of batch {batch.lot} and none "
+                "is left in stock: this pack is one more than reached you through the "
+                "registered supply chain. Do not dispense.",
+            )
+        ]
     return [
         Finding(
             "NOT_IN_CUSTODY",
@@ -295,9 +314,11 @@ def _custody_findings(session: Session, actor: Actor, batch: Batch) -> list[Find
 
 
 def _custody_summary(session: Session, actor: Actor, batch: Batch) -> dict[str, Any]:
-    holdings = session.exec(
-        select(Holding).where(Holding.gtin == batch.gtin, Holding.lot == batch.lot)
-    ).all()
+    query = select(Holding).where(Holding.gtin == batch.gtin, Holding.lot == batch.lot)
+    if actor.role != "regulator":
+        # Who else holds how much is commercially sensitive: only regulators see every holder.
+        query = query.where(Holding.msp_id == actor.msp_id)
+    holdings = session.exec(query).all()
     names = {o.msp_id: o.name for o in session.exec(select(Organization)).all()} if holdings else {}
     return {
         "manufacturer": batch.manufacturer,

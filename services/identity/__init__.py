@@ -10,6 +10,7 @@ from services.identity.msp import (
     MspDirectory,
     OrgIdentity,
     create_organization,
+    is_valid_msp_id,
 )
 
-__all__ = ["IdentityError", "MspDirectory", "OrgIdentity", "create_organization"]
+__all__ = ["IdentityError", "MspDirectory", "OrgIdentity", "create_organization", "is_valid_msp_id"]

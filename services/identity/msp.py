@@ -8,6 +8,7 @@ Signatures are DER ECDSA with low S, as Fabric requires.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from cryptography.x509.oid import NameOID
 # Order of the P-256 group: signatures with S above half of it are rejected by Fabric peers.
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _VALIDITY = dt.timedelta(days=3650)
+# MSP IDs and user names become folder names: letters, digits, dot, dash, underscore only.
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 class IdentityError(Exception):
@@ -68,8 +71,16 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
     path.chmod(0o600)
 
 
+def is_valid_msp_id(value: str) -> bool:
+    """MSP IDs become folder names: 1–64 letters, digits, dots, dashes, underscores."""
+    return _SAFE_NAME.fullmatch(value) is not None
+
+
 def create_organization(root: Path, msp_id: str, users: tuple[str, ...] = ("service",)) -> None:
     """Create the CA and users of `msp_id` under `root`, unless they exist already."""
+    for name in (msp_id, *users):
+        if not is_valid_msp_id(name):
+            raise IdentityError(f"{name!r} is not a valid MSP ID or user name.")
     org_dir = root / msp_id
     if (org_dir / "ca" / "ca.pem").exists():
         return

@@ -1,0 +1,66 @@
+"""The FastAPI application: `create_app(runtime)`, and `app_from_env` for uvicorn.
+
+    uvicorn --factory services.api.main:app_from_env
+
+Nothing is opened at import time. An application made by `app_from_env` owns its runtime: it
+follows the ledger in the background while serving (blocks written by other processes, such as
+the CLI) and closes the runtime on shutdown. One made by `create_app` leaves its runtime to the
+caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.api.errors import install_error_handlers
+from services.api.limits import BodyLimitMiddleware
+from services.api.routes import build_api_router, health
+from services.config import Settings
+from services.runtime import Runtime
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """\
+Pharmaceutical supply-chain traceability: batch tokens on a Hyperledger-Fabric-style ledger,
+custody by shipment, pack verification and decommissioning (EU FMD), provenance for regulators.
+
+Authenticate with `Authorization: Bearer <API token>`. Every error is JSON
+`{"code": "...", "message": "..."}`. Writes accept an `Idempotency-Key` header.
+"""
+
+
+@asynccontextmanager
+async def _owned_runtime(app: FastAPI) -> AsyncIterator[None]:
+    runtime: Runtime = app.state.runtime
+    runtime.start_indexer()
+    try:
+        yield
+    finally:
+        runtime.close()
+
+
+def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
+    """The HTTP API over `runtime`; with `owns_runtime`, serving also starts and closes it."""
+    app = FastAPI(
+        title="PharmaTrace",
+        version=health.package_version(),
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=_owned_runtime if owns_runtime else None,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=runtime.settings.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(build_api_router(), prefix=API_PREFIX)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn factory: a runtime from PHARMATRACE_* environment variables, and its API."""
+    return create_app(Runtime(Settings.from_env()), owns_runtime=True)

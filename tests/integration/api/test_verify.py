@@ -1,0 +1,149 @@
+"""Verification verdicts over HTTP, for every problem the small network can plant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.integration.api.support import API, Auth, TestClient, assert_error, recorded
+from tests.support.network import SmallNetwork
+
+pytestmark = pytest.mark.integration
+
+VERDICT_KEYS = {
+    "result",
+    "light",
+    "reasons",
+    "identifier",
+    "product",
+    "batch",
+    "pack",
+    "custody",
+    "scan_id",
+    "scanned_at",
+}
+
+
+def verify(client: TestClient, auth: Auth, name: str, code: str) -> dict[str, Any]:
+    response = client.post(f"{API}/verify", json={"code": code}, headers=auth(name))
+    assert response.status_code == 200, response.text
+    verdict: dict[str, Any] = response.json()
+    assert set(verdict) == VERDICT_KEYS
+    return verdict
+
+
+def test_genuine_pack_at_pharmacy_a_is_green(
+    client: TestClient, auth: Auth, network: SmallNetwork
+) -> None:
+    verdict = verify(client, auth, "pharmacy_a", network.code(network.serials[0]))
+    assert (verdict["result"], verdict["light"]) == ("OK", "green")
+    assert verdict["identifier"] == {
+        "gtin": network.gtin,
+        "lot": network.lot,
+        "serial": network.serials[0],
+        "expiry": network.expiry.isoformat(),
+    }
+    assert verdict["product"]["name"] == "Paracetamol 500 mg tablets"
+    assert verdict["batch"]["status"] == "active"
+    assert verdict["custody"]["yours"] == 10
+    assert verdict["pack"] is None
+    assert isinstance(verdict["scan_id"], int)
+    assert verdict["scanned_at"]
+
+
+def test_pack_at_pharmacy_b_is_red_not_in_custody(
+    client: TestClient, auth: Auth, network: SmallNetwork
+) -> None:
+    verdict = verify(client, auth, "pharmacy_b", network.code(network.serials[0]))
+    assert (verdict["result"], verdict["light"]) == ("NOT_IN_CUSTODY", "red")
+    assert verdict["custody"]["yours"] == 0
+
+
+def test_pack_dispensed_at_a_then_scanned_at_b_is_red_already_dispensed(
+    client: TestClient, auth: Auth, network: SmallNetwork
+) -> None:
+    code = network.code(network.serials[1])
+    dispensed = client.post(
+        f"{API}/packs/decommission", json={"code": code}, headers=auth("pharmacy_a")
+    )
+    assert dispensed.status_code == 200, dispensed.text
+    verdict = verify(client, auth, "pharmacy_b", code)
+    assert (verdict["result"], verdict["light"]) == ("ALREADY_DISPENSED", "red")
+    assert "PharmacyAMSP" in verdict["reasons"][0]
+    assert verdict["pack"]["status"] == "supplied"
+    assert verdict["pack"]["by"] == "PharmacyAMSP"
+
+
+def test_unknown_serial_is_red(client: TestClient, auth: Auth, network: SmallNetwork) -> None:
+    verdict = verify(client, auth, "pharmacy_a", network.code("FAKE0001"))
+    assert (verdict["result"], verdict["light"]) == ("UNKNOWN_SERIAL", "red")
+
+
+def test_recalled_batch_is_red_with_the_reason(
+    client: TestClient, auth: Auth, network: SmallNetwork
+) -> None:
+    recall = client.post(
+        f"{API}/batches/{network.gtin}/{network.lot}/status",
+        json={"action": "recall", "reason": "Glass particles found"},
+        headers=auth("maker"),
+    )
+    assert recall.status_code == 200, recall.text
+    verdict = verify(client, auth, "pharmacy_a", network.code(network.serials[0]))
+    assert (verdict["result"], verdict["light"]) == ("BATCH_RECALLED", "red")
+    assert any("Glass particles found" in reason for reason in verdict["reasons"])
+    assert verdict["batch"]["status_reason"] == "Glass particles found"
+
+
+def test_expired_pack_is_red(client: TestClient, auth: Auth, network: SmallNetwork) -> None:
+    network.clock.advance(days=800)
+    verdict = verify(client, auth, "pharmacy_a", network.code(network.serials[0]))
+    assert (verdict["result"], verdict["light"]) == ("PACK_EXPIRED", "red")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "hello world",
+        "0109506000134350",  # wrong GTIN check digit
+        "010950600013435217991399",  # impossible expiry date
+        "]d2" + "01" + "9" * 5,
+    ],
+)
+def test_malformed_code_is_an_amber_verdict_recorded_as_a_scan(
+    client: TestClient, auth: Auth, network: SmallNetwork, code: str
+) -> None:
+    before = recorded(network.rt)
+    verdict = verify(client, auth, "pharmacy_a", code)
+    assert (verdict["result"], verdict["light"]) == ("INVALID_CODE", "amber")
+    assert verdict["reasons"]
+    assert verdict["product"] is None
+    assert verdict["custody"] is None
+    after = recorded(network.rt)
+    assert after.scans == before.scans + 1
+    assert (after.height, after.rows) == (before.height, before.rows)
+
+
+def test_linear_barcode_without_serial_is_amber_incomplete(
+    client: TestClient, auth: Auth, network: SmallNetwork
+) -> None:
+    verdict = verify(client, auth, "pharmacy_a", network.gtin)
+    assert (verdict["result"], verdict["light"]) == ("INCOMPLETE_CODE", "amber")
+
+
+@pytest.mark.parametrize("body", [{"code": ""}, {}, {"code": None}, {"code": "x" * 2049}])
+def test_empty_or_missing_code_is_422_and_records_no_scan(
+    client: TestClient, auth: Auth, network: SmallNetwork, body: dict[str, Any]
+) -> None:
+    before = recorded(network.rt)
+    response = client.post(f"{API}/verify", json=body, headers=auth("pharmacy_a"))
+    assert assert_error(response, 422, "INVALID_REQUEST")["details"][0]["field"] == "code"
+    assert recorded(network.rt) == before
+
+
+@pytest.mark.parametrize("name", ["regulator", "maker", "wholesaler"])
+def test_every_role_may_verify(
+    client: TestClient, auth: Auth, network: SmallNetwork, name: str
+) -> None:
+    verdict = verify(client, auth, name, network.code(network.serials[0]))
+    assert verdict["light"] == "green"
