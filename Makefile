@@ -19,8 +19,7 @@ serve: setup
 
 ## test: set up (venv, Python deps, local PostgreSQL) and run every check and test
 test: setup lint types
-	@pg_url=$$(scripts/postgres.sh start | tail -n 1) && \
-	PHARMATRACE_TEST_PG_URL="$$pg_url" $(VENV)/pytest -p no:cacheprovider
+	scripts/test.sh
 
 ## check: the quick gate — lint, types, unit tests
 check: setup lint types unit

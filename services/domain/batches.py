@@ -52,12 +52,9 @@ def register_batch(
         invalid("INVALID_GTIN", f"{gtin!r} is not a GTIN with a valid check digit."),
     )
     gtin = normalize_gtin(gtin)
+    generated = serials is None
     if serials is None:
-        require(
-            quantity is not None and 1 <= quantity <= MAX_SERIALS,
-            invalid("INVALID_QUANTITY", f"Give serials or a quantity between 1 and {MAX_SERIALS}."),
-        )
-        serials = generate_serials(quantity or 0)
+        serials = _generated_serials(rt, gtin, lot, quantity)
     try:
         prepared = SerialStore.prepare(serials)
     except SerialStoreError as exc:
@@ -89,9 +86,29 @@ def register_batch(
             raise
         committed = _resume_registration(rt, actor, gtin, lot, prepared.root.hex(), exc)
     rt.serials.save(gtin, lot, prepared)
+    if generated:
+        rt.serials.clear_staged(gtin, lot)
     return RegisteredBatch(
         gtin, lot, len(prepared.ordered), prepared.root.hex(), committed.tx_id, committed.block
     )
+
+
+def _generated_serials(rt: Runtime, gtin: str, lot: str, quantity: int | None) -> list[str]:
+    """Fresh random serials, or the ones staged by an earlier attempt that did not finish.
+
+    Staged before the token is submitted: a crash after the commit but before the serials are
+    stored must not make the retry draw other serials than the committed root stands for.
+    """
+    require(
+        quantity is not None and 1 <= quantity <= MAX_SERIALS,
+        invalid("INVALID_QUANTITY", f"Give serials or a quantity between 1 and {MAX_SERIALS}."),
+    )
+    staged = rt.serials.staged(gtin, lot)
+    if staged is not None and len(staged) == quantity:
+        return staged
+    serials = generate_serials(quantity or 0)
+    rt.serials.stage(gtin, lot, serials)
+    return serials
 
 
 def _resume_registration(

@@ -12,6 +12,7 @@ import threading
 from itertools import groupby
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
 from services.ledger.port import ChaincodeEvent, Checkpoint, Ledger
@@ -29,11 +30,23 @@ class Indexer:
         self._writer = writer(engine)
         self._page_size = page_size
         self._lock = threading.Lock()
+        self._ensure_checkpoint_row()
+
+    def _ensure_checkpoint_row(self) -> None:
+        """The checkpoint row always exists (block -1 = nothing applied), so that locking it
+        with SELECT … FOR UPDATE serialises concurrent indexers even on a fresh read model."""
+        try:
+            with Session(self._writer) as session:
+                if session.get(IndexCheckpoint, 1) is None:
+                    session.add(IndexCheckpoint(id=1, block=-1, tx_index=-1))
+                    session.commit()
+        except IntegrityError:
+            pass  # another indexer created it first
 
     def checkpoint(self) -> Checkpoint | None:
         with Session(self.engine) as session:
             row = session.get(IndexCheckpoint, 1)
-            return Checkpoint(row.block, row.tx_index) if row else None
+            return Checkpoint(row.block, row.tx_index) if row and row.block >= 0 else None
 
     def catch_up(self) -> int:
         """Apply every committed event not yet indexed; returns how many were applied."""
@@ -50,6 +63,8 @@ class Indexer:
         with Session(self._writer) as session:
             current = session.get(IndexCheckpoint, 1, with_for_update=True)
             done = Checkpoint(current.block, current.tx_index) if current else None
+            if done is not None and done.block < 0:
+                done = None
             fresh = [e for e in events if done is None or e.checkpoint > done]
             for event in fresh:
                 projections.apply(session, event)
@@ -72,4 +87,5 @@ class Indexer:
             tables = [model.__table__ for model in DERIVED_TABLES]  # type: ignore[attr-defined]
             SQLModel.metadata.drop_all(self.engine, tables=tables)
             create_schema(self.engine)
+            self._ensure_checkpoint_row()
         return self.catch_up()

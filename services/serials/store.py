@@ -127,6 +127,30 @@ class SerialStore:
                     ],
                 )
 
+    # -- generated serials staged before their token is minted ---------------------------------
+    def _staged_path(self, gtin: str, lot: str) -> Path:
+        return self.tree_path(gtin, lot).with_suffix(".staged")
+
+    def stage(self, gtin: str, lot: str, serials: list[str]) -> None:
+        """Keep generated serials until the batch is stored, so a retry reuses the same ones."""
+        path = self._staged_path(gtin, lot)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".staging")
+        with tmp.open("w", encoding="ascii") as out:
+            out.write("\n".join(serials))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+
+    def staged(self, gtin: str, lot: str) -> list[str] | None:
+        try:
+            return self._staged_path(gtin, lot).read_text(encoding="ascii").split("\n")
+        except FileNotFoundError:
+            return None
+
+    def clear_staged(self, gtin: str, lot: str) -> None:
+        self._staged_path(gtin, lot).unlink(missing_ok=True)
+
     def lookup(self, gtin: str, serial: str) -> SerialNumber | None:
         """The batch (lot) and leaf index of a serial of this GTIN, if it was ever registered."""
         with Session(self.engine) as session:

@@ -244,3 +244,16 @@ def test_given_several_findings_when_scanned_then_the_worst_light_wins_and_all_r
 
     assert (verdict.result, verdict.light) == ("BATCH_RECALLED", RED)
     assert len(verdict.reasons) == 3  # recalled, expired, not in custody
+
+
+def test_given_a_pharmacy_that_dispensed_all_it_received_when_it_scans_one_more_then_quantity_exceeded(  # noqa: E501
+    network: SmallNetwork,
+) -> None:
+    for serial in network.serials[:10]:  # pharmacy A received 10 packs of the batch
+        packs.decommission(network.rt, actor=network.pharmacy_a, code=network.code(serial))
+
+    verdict = scan(network, network.pharmacy_a, network.code(network.serials[10]))
+
+    assert (verdict.result, verdict.light) == ("QUANTITY_EXCEEDED", RED)
+    assert "received 10 packs" in verdict.reasons[0]
+    assert verdict.custody["yours"] == 0
