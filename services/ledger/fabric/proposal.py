@@ -27,8 +27,9 @@ from services.ledger.fabric import protos
 from services.ledger.fabric.identity import creator
 
 NONCE_SIZE = 24
-# Current fabric-gateway clients leave the spec type unset: peers ignore it for invocations.
-CHAINCODE_TYPE = 0  # ChaincodeSpec.Type.UNDEFINED
+# Peers ignore the spec type of an invocation; the Node fabric-gateway client sets NODE (the Go
+# one leaves it unset). NODE keeps our proposals byte-identical to the Node client's.
+CHAINCODE_TYPE = 2  # ChaincodeSpec.Type.NODE
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
