@@ -103,7 +103,7 @@ class Runtime:
             except LedgerError as exc:
                 raise from_ledger(exc) from exc
         try:
-            self.indexer.catch_up()
+            self.indexer.wait_for(result.block)
         except Exception:  # the write is committed; the follower or the next call catches up
             log.exception("indexing after %s (tx %s) failed", function, result.tx_id)
         return Committed(json.loads(result.result), result.tx_id, result.block)

@@ -29,7 +29,8 @@ class Indexer:
         self.engine = engine
         self._writer = writer(engine)
         self._page_size = page_size
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._indexed_height = 0  # every block below it is known to be in the read model
         self._ensure_checkpoint_row()
 
     def _ensure_checkpoint_row(self) -> None:
@@ -52,12 +53,28 @@ class Indexer:
         """Apply every committed event not yet indexed; returns how many were applied."""
         applied = 0
         with self._lock:
+            height = self.ledger.height()
             while True:
                 page = self.ledger.read_events(self.checkpoint(), self._page_size)
                 if not page:
+                    # Everything committed below `height` is now in the read model.
+                    self._indexed_height = max(self._indexed_height, height)
                     return applied
                 for _block, events in groupby(page, key=lambda e: e.block):
                     applied += self._apply_block(list(events))
+
+    def wait_for(self, block: int) -> None:
+        """Return once the read model includes `block` (committed before this call).
+
+        Concurrent writers do not each replay the ledger: whoever holds the lock catches up for
+        everybody, and the others find their block already indexed without touching SQL.
+        """
+        if self._indexed_height > block:
+            return
+        with self._lock:
+            if self._indexed_height > block:
+                return
+        self.catch_up()
 
     def _apply_block(self, events: list[ChaincodeEvent]) -> int:
         with Session(self._writer) as session:
@@ -88,4 +105,5 @@ class Indexer:
             SQLModel.metadata.drop_all(self.engine, tables=tables)
             create_schema(self.engine)
             self._ensure_checkpoint_row()
+            self._indexed_height = 0
         return self.catch_up()

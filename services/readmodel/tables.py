@@ -6,6 +6,7 @@ byte-identical and SQLite and PostgreSQL agree; dates (expiry) as ISO dates.
 
 from __future__ import annotations
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 # -- derived from ledger events -------------------------------------------------------------------
@@ -154,7 +155,13 @@ class Scan(SQLModel, table=True):
 
 
 class SerialNumber(SQLModel, table=True):
-    """The manufacturer's serial list of each batch; its Merkle root is on the ledger."""
+    """The manufacturer's serial list of each batch; its Merkle root is on the ledger.
+
+    Keyed by (GTIN, serial) for a scan's look-up; indexed by (GTIN, lot, leaf index) for a batch's
+    serials in leaf order (labels, proofs, "is this batch stored").
+    """
+
+    __table_args__ = (Index("serialnumber_batch", "gtin", "lot", "leaf_index"),)
 
     gtin: str = Field(primary_key=True, max_length=14)
     serial: str = Field(primary_key=True, max_length=20)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import Engine, insert
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, Engine
+from sqlmodel import Session, select
 
 from chaincode import merkle
 from services.readmodel.db import writer
@@ -25,7 +25,12 @@ from services.readmodel.tables import SerialNumber
 
 _MAGIC = b"PTMRKL01"
 _CHUNK = 50_000
-_LOOKUP_CHUNK = 5_000
+_LOOKUP_CHUNK = 500
+
+
+def _placeholder(conn: Connection) -> str:
+    """The DB-API parameter marker of the connection's driver (sqlite3: ?, psycopg: %s)."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
 @dataclass(frozen=True)
@@ -64,16 +69,33 @@ class SerialStore:
         return PreparedSerials(ordered, _levels([merkle.leaf_hash(s) for s in ordered]))
 
     def already_used(self, gtin: str, ordered_serials: list[str], limit: int = 10) -> list[str]:
-        """Serials of this list already registered for the GTIN (EU: unique per product code)."""
-        found: list[str] = []
+        """Serials of this list already registered for the GTIN (EU: unique per product code).
+
+        Driver-level SQL: a million serials through the ORM cost seconds in parameter handling.
+        When the GTIN has fewer stored serials than the list, its stored serials are streamed and
+        checked against the list; otherwise the list is looked up in chunks.
+        """
+        table = SerialNumber.__tablename__
         with self.engine.connect() as conn:
+            mark = _placeholder(conn)
+            stored = conn.exec_driver_sql(
+                f"SELECT COUNT(*) FROM {table} WHERE gtin = {mark}", (gtin,)
+            ).scalar_one()
+            if stored == 0:
+                return []
+            if stored < len(ordered_serials):
+                wanted = set(ordered_serials)
+                rows = conn.exec_driver_sql(
+                    f"SELECT serial FROM {table} WHERE gtin = {mark} ORDER BY serial", (gtin,)
+                )
+                return [row[0] for row in rows if row[0] in wanted][:limit]
+            found: list[str] = []
             for start in range(0, len(ordered_serials), _LOOKUP_CHUNK):
                 chunk = ordered_serials[start : start + _LOOKUP_CHUNK]
-                rows = conn.execute(
-                    select(SerialNumber.serial).where(
-                        SerialNumber.gtin == gtin,
-                        col(SerialNumber.serial).in_(chunk),
-                    )
+                marks = ", ".join([mark] * len(chunk))
+                rows = conn.exec_driver_sql(
+                    f"SELECT serial FROM {table} WHERE gtin = {mark} AND serial IN ({marks})",
+                    (gtin, *chunk),
                 )
                 found.extend(row[0] for row in rows)
                 if len(found) >= limit:
@@ -109,25 +131,24 @@ class SerialStore:
         os.replace(tmp, path)
 
     def _write_rows(self, gtin: str, lot: str, ordered_serials: list[str]) -> None:
+        """One executemany of plain tuples per chunk: the ORM's per-row parameter work would
+        take most of a million-serial registration."""
+        table = SerialNumber.__tablename__
         with writer(self.engine).begin() as conn:
-            existing = conn.execute(
-                select(SerialNumber.serial)
-                .where(SerialNumber.gtin == gtin, SerialNumber.lot == lot)
-                .limit(1)
+            mark = _placeholder(conn)
+            existing = conn.exec_driver_sql(
+                f"SELECT 1 FROM {table} WHERE gtin = {mark} AND lot = {mark} LIMIT 1", (gtin, lot)
             ).first()
             if existing is not None:
                 return  # saved before (a retried registration)
+            values = ", ".join([mark] * 4)
+            sql = f"INSERT INTO {table} (gtin, serial, lot, leaf_index) VALUES ({values})"
             for start in range(0, len(ordered_serials), _CHUNK):
                 chunk = ordered_serials[start : start + _CHUNK]
-                conn.execute(
-                    insert(SerialNumber),
-                    [
-                        {"gtin": gtin, "serial": s, "lot": lot, "leaf_index": start + i}
-                        for i, s in enumerate(chunk)
-                    ],
+                conn.exec_driver_sql(
+                    sql, [(gtin, serial, lot, start + i) for i, serial in enumerate(chunk)]
                 )
 
-    # -- generated serials staged before their token is minted ---------------------------------
     def _staged_path(self, gtin: str, lot: str) -> Path:
         return self.tree_path(gtin, lot).with_suffix(".staged")
 
