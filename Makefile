@@ -12,9 +12,11 @@ setup:
 
 ## demo: set up, build the demo network on the embedded ledger, serve the API on :8000
 demo: setup
+	scripts/e2e-setup.sh --assets-only
 	$(VENV)/pharmatrace demo
 
 serve: setup
+	scripts/e2e-setup.sh --assets-only
 	$(VENV)/pharmatrace serve
 
 ## test: set up (venv, Python deps, local PostgreSQL) and run every check and test

@@ -5,8 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
+# Debian tools some tests use: pdftoppm rasterises label sheets, DejaVu renders label text.
+scripts/setup.sh --apt "poppler-utils fonts-dejavu-core" >/dev/null
+
 pg_url=$(scripts/postgres.sh start | tail -n 1)
 export PHARMATRACE_TEST_PG_URL="$pg_url"
+
+# Browser tests: npm assets, Debian chromium, playwright (idempotent, fast once done).
+scripts/e2e-setup.sh
 
 markers=()
 fabric_log=$(mktemp)

@@ -14,19 +14,36 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimitMiddleware:
-    """Refuse request bodies larger than `max_body_bytes`."""
+    """Refuse request bodies larger than `max_body_bytes`.
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    File uploads (`upload_paths`) get `upload_max_bytes` instead and are not buffered here: their
+    bytes are counted as they stream to the route, which spools them to disk.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        upload_paths: tuple[str, ...] = (),
+        upload_max_bytes: int = 0,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.upload_paths = upload_paths
+        self.upload_max_bytes = max(upload_max_bytes, max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = scope.get("path", "") in self.upload_paths
+        limit = self.upload_max_bytes if upload else self.max_body_bytes
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._refuse(scope, receive, send)
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
+            return
+        if upload:
+            await self.app(scope, _counting(receive, limit), send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -38,22 +55,42 @@ class BodyLimitMiddleware:
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, self.max_body_bytes)
                 return
             chunks.append(chunk)
             more_body = bool(message.get("more_body", False))
         await self.app(scope, _replay(b"".join(chunks), receive), send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = JSONResponse(
             {
                 "code": "PAYLOAD_TOO_LARGE",
-                "message": f"The request body is larger than {self.max_body_bytes} bytes.",
+                "message": f"The request body is larger than {limit} bytes.",
             },
             status_code=413,
             headers={"Connection": "close"},
         )
         await response(scope, receive, send)
+
+
+class UploadTooLargeError(Exception):
+    """A streamed upload passed its limit; the client lied about (or omitted) its length."""
+
+
+def _counting(receive: Receive, limit: int) -> Receive:
+    """A `receive` that fails the request once more than `limit` body bytes have streamed."""
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise UploadTooLargeError(f"upload over {limit} bytes")
+        return message
+
+    return counted
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

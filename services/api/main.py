@@ -15,13 +15,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from dashboards import build_pages_router
 from services.api.errors import install_error_handlers
 from services.api.limits import BodyLimitMiddleware
-from services.api.routes import build_api_router, health
+from services.api.routes import batch_import, build_api_router, health, labels
+from services.batch_import.reader import max_import_bytes
 from services.config import Settings
 from services.runtime import Runtime
 
 API_PREFIX = "/api/v1"
+# Routes that take whole files (CSV/Excel imports): their own, larger, streamed limit.
+UPLOAD_PATHS = ("/api/v1/batches/import", "/manufacturer/imports")
 
 DESCRIPTION = """\
 Pharmaceutical supply-chain traceability: batch tokens on a Hyperledger-Fabric-style ledger,
@@ -55,9 +59,19 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=runtime.settings.max_body_bytes,
+        upload_paths=UPLOAD_PATHS,
+        # multipart framing around the file: allow a little more than the file limit
+        upload_max_bytes=max_import_bytes() + 64 * 1024,
+    )
     app.include_router(health.router)
+    # Before the batches' routes: their /batches/{gtin}/{lot:path} would take "LOT/labels.pdf".
+    app.include_router(labels.router, prefix=API_PREFIX)
+    app.include_router(batch_import.router, prefix=API_PREFIX)
     app.include_router(build_api_router(), prefix=API_PREFIX)
+    app.include_router(build_pages_router())
     return app
 
 

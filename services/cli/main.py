@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from services.cli import batches, index, ledger, orgs, products, users
+from services.cli import batch_import, batches, index, ledger, orgs, products, users
 from services.cli.bootstrap import init
 from services.cli.context import CliState
 from services.cli.custody import receive, ship
@@ -63,6 +63,7 @@ app.command("serve")(serve)
 app.command("demo")(demo)
 app.add_typer(orgs.app, name="org")
 app.add_typer(products.app, name="product")
+batches.app.command("import")(batch_import.import_command)
 app.add_typer(batches.app, name="batch")
 app.command("ship")(ship)
 app.command("receive")(receive)

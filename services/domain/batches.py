@@ -22,7 +22,9 @@ from services.runtime import Actor, Committed, Runtime, require
 from services.serials import SerialStore, SerialStoreError
 from services.serials.generate import generate_serials
 
-MAX_SERIALS = 5_000_000
+# Serials and every Merkle level are held in memory while a batch is registered (~350 MiB per
+# million): two million keeps a registration under 1 GiB. The contract itself allows more.
+MAX_SERIALS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,9 @@ def register_batch(
     gtin = normalize_gtin(gtin)
     generated = serials is None
     if serials is None:
+        done = _completed_generated_batch(rt, actor, gtin, lot, expiry, quantity)
+        if done is not None:
+            return done
         serials = _generated_serials(rt, gtin, lot, quantity)
     try:
         prepared = SerialStore.prepare(serials)
@@ -84,7 +89,9 @@ def register_batch(
     except PharmaTraceError as exc:
         if exc.code != "BATCH_EXISTS":
             raise
-        committed = _resume_registration(rt, actor, gtin, lot, prepared.root.hex(), exc)
+        committed = _resume_registration(
+            rt, actor, gtin, lot, prepared.root.hex(), expiry.isoformat(), exc
+        )
     rt.serials.save(gtin, lot, prepared)
     if generated:
         rt.serials.clear_staged(gtin, lot)
@@ -111,12 +118,51 @@ def _generated_serials(rt: Runtime, gtin: str, lot: str, quantity: int | None) -
     return serials
 
 
+def _completed_generated_batch(
+    rt: Runtime, actor: Actor, gtin: str, lot: str, expiry: date, quantity: int | None
+) -> RegisteredBatch | None:
+    """A generated-serials registration repeated after it completed: the same answer again."""
+    with rt.session() as session:
+        batch = session.get(Batch, (gtin, lot))
+    if batch is None or not rt.serials.has_batch(gtin, lot):
+        return None
+    same = (batch.manufacturer, batch.quantity, batch.expiry) == (
+        actor.msp_id,
+        quantity,
+        expiry.isoformat(),
+    )
+    if not same:
+        raise PharmaTraceError(
+            "BATCH_EXISTS", f"Batch {lot} of GTIN {gtin} already exists.", status=409
+        )
+    with rt.session() as session:
+        minted = session.exec(
+            select(LedgerEvent).where(
+                LedgerEvent.name == "BatchRegistered",
+                LedgerEvent.gtin == gtin,
+                LedgerEvent.lot == lot,
+            )
+        ).first()
+    block = minted.block if minted else -1
+    return RegisteredBatch(gtin, lot, batch.quantity, batch.merkle_root, batch.tx_id, block)
+
+
 def _resume_registration(
-    rt: Runtime, actor: Actor, gtin: str, lot: str, root: str, error: PharmaTraceError
+    rt: Runtime,
+    actor: Actor,
+    gtin: str,
+    lot: str,
+    root: str,
+    expiry: str,
+    error: PharmaTraceError,
 ) -> Committed:
     """A retry of a registration whose token committed but whose serials were not stored."""
     existing = rt.evaluate(actor.msp_id, "GetBatch", {"gtin": gtin, "lot": lot})
-    if existing["merkle_root"] != root or existing["manufacturer"] != actor.msp_id:
+    if (existing["merkle_root"], existing["manufacturer"], existing["expiry"]) != (
+        root,
+        actor.msp_id,
+        expiry,
+    ):
         raise error
     rt.indexer.catch_up()
     with rt.session() as session:

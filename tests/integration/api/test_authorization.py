@@ -52,6 +52,7 @@ POLICY: dict[str, Rule] = {
     "list_products": Rule(EVERYONE),
     "register_product": Rule(MANUFACTURERS),
     "register_batch": Rule(MANUFACTURERS),
+    "import_batches": Rule(MANUFACTURERS),
     "list_batches": Rule(MANUFACTURERS | REGULATOR),
     # The sample is the network's batch: its manufacturer may read it, another may not.
     "get_batch": Rule(frozenset({"maker"}) | REGULATOR),
@@ -67,6 +68,9 @@ POLICY: dict[str, Rule] = {
     "undo_decommission": Rule(CUSTODIANS),
     "get_batch_provenance": Rule(REGULATOR),
     "get_pack_provenance": Rule(REGULATOR),
+    # Labels of the network's batch: its manufacturer and the regulator, as for get_batch.
+    "get_batch_label_sheet": Rule(frozenset({"maker"}) | REGULATOR),
+    "get_pack_label": Rule(frozenset({"maker"}) | REGULATOR),
 }
 
 PRINCIPALS = (*ACTORS, "no_token", "unknown_token", "revoked_token")
@@ -108,6 +112,8 @@ def samples(net: SmallNetwork, shipment_id: str) -> dict[str, Sample]:
         "undo_decommission": Sample(body={"code": unknown_pack}),
         "get_batch_provenance": Sample({"gtin": net.gtin, "lot": net.lot}),
         "get_pack_provenance": Sample({"gtin": net.gtin, "serial": net.serials[0]}),
+        "get_batch_label_sheet": Sample({"gtin": net.gtin, "lot": net.lot}),
+        "get_pack_label": Sample({"gtin": net.gtin, "lot": net.lot, "serial": net.serials[0]}),
     }
 
 

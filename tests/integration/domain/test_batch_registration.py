@@ -199,3 +199,60 @@ def test_given_generated_serials_and_a_crash_after_the_token_committed_when_retr
 
     assert retried.quantity == 5
     assert len([r for r in _serial_rows(network) if r[1] == "GEN1"]) == 5
+
+
+def test_given_a_completed_generated_batch_when_registered_again_then_same_answer_and_nothing_left_staged(  # noqa: E501
+    network: SmallNetwork,
+) -> None:
+    first = batches.register_batch(
+        network.rt,
+        actor=network.maker,
+        gtin=network.gtin,
+        lot="GEN-1",
+        expiry=network.expiry,
+        quantity=5,
+    )
+    height = network.rt.ledger.height()
+
+    again = batches.register_batch(
+        network.rt,
+        actor=network.maker,
+        gtin=network.gtin,
+        lot="GEN-1",
+        expiry=network.expiry,
+        quantity=5,
+    )
+
+    assert (again.tx_id, again.merkle_root, again.block) == (
+        first.tx_id,
+        first.merkle_root,
+        first.block,
+    )
+    assert network.rt.ledger.height() == height
+    assert network.rt.serials.staged(network.gtin, "GEN-1") is None
+
+
+def test_given_a_completed_generated_batch_when_registered_with_another_quantity_then_batch_exists(
+    network: SmallNetwork,
+) -> None:
+    batches.register_batch(
+        network.rt,
+        actor=network.maker,
+        gtin=network.gtin,
+        lot="GEN-2",
+        expiry=network.expiry,
+        quantity=5,
+    )
+
+    with pytest.raises(PharmaTraceError) as caught:
+        batches.register_batch(
+            network.rt,
+            actor=network.maker,
+            gtin=network.gtin,
+            lot="GEN-2",
+            expiry=network.expiry,
+            quantity=6,
+        )
+
+    assert caught.value.code == "BATCH_EXISTS"
+    assert network.rt.serials.staged(network.gtin, "GEN-2") is None
