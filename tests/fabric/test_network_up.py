@@ -87,8 +87,7 @@ def test_connection_profile_describes_every_org(
 def test_chaincode_service_listens(
     fabric_network: NetworkProfile, fabric_config: NetworkConfig
 ) -> None:
-    if not service_available(fabric_config):
-        pytest.skip(f"{fabric_config.chaincode_module} is not written yet")
+    assert service_available(fabric_config), f"{fabric_config.chaincode_module} cannot be imported"
     assert status(FABRIC_ROOT, config=fabric_config).node(CHAINCODE_NODE).healthy
 
 
