@@ -250,6 +250,124 @@ def measure(
     }
 
 
+PROCESSES = 2
+
+
+class _WorkerSubmitter:
+    """What a worker process submits through: its own EmbeddedLedger on the shared file."""
+
+    def __init__(self, data_dir: Path) -> None:
+        from services.config import Settings
+        from services.identity import MspDirectory
+        from services.ledger import CommitStatusError, LedgerError
+        from services.ledger.embedded import EmbeddedLedger
+        from services.runtime import MVCC_RETRIES
+
+        settings = Settings(data_dir=data_dir)
+        msp = MspDirectory(settings.msp_dir)
+        self.ledger = EmbeddedLedger(settings.ledger_path, msp)
+        self._contracts = {m: self.ledger.contract(msp.identity(m)) for m in (MAKER, WHOLESALER)}
+        self._retries = MVCC_RETRIES
+        self._commit_error = CommitStatusError
+        self.errors: tuple[type[Exception], ...] = (LedgerError,)
+
+    def submit(self, msp_id: str, function: str, body: dict[str, Any]) -> int:
+        argument = json.dumps(body, sort_keys=True)
+        for attempt in range(self._retries + 1):
+            try:
+                self._contracts[msp_id].submit(function, argument)
+                return attempt
+            except self._commit_error:
+                if attempt == self._retries:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def worker(data_dir: Path, gtin: str, lots: list[str], run_tag: str, duration: float) -> None:
+    """One process of the multi-process variant: says "ready", waits for "go" on stdin, then its
+    threads ship/receive for `duration` seconds; prints its committed count and latencies."""
+    import sys
+
+    submitter = _WorkerSubmitter(data_dir)
+    barrier = threading.Barrier(len(lots) + 1)
+    deadline = [float("inf")]
+    tag = f"{run_tag}-{threading.get_native_id()}"
+    with ThreadPoolExecutor(max_workers=len(lots)) as pool:
+        futures = [
+            pool.submit(_client, submitter, gtin, lot, f"{tag}-{i}", barrier, deadline)
+            for i, lot in enumerate(lots)
+        ]
+        print("ready", flush=True)
+        sys.stdin.readline()  # "go": every process is set up
+        deadline[0] = time.perf_counter() + duration
+        barrier.wait()
+        results = [f.result() for f in futures]
+    submitter.ledger.close()
+    latencies = sorted(lat for r in results for lat in r.latencies)
+    print(
+        json.dumps(
+            {
+                "committed": len(latencies),
+                "latencies": latencies,
+                "failed": sum(r.failed for r in results),
+            }
+        )
+    )
+
+
+def measure_processes(
+    network: Network, processes: int, threads: int, duration: float
+) -> dict[str, float]:
+    """`processes` processes × `threads` clients on one ledger file (as with 2 server workers):
+    each process has its own interpreter (GIL), committer and SQLite connections."""
+    import subprocess
+    import sys
+
+    height_before = network.rt.ledger.height() - 1
+    run_tag = f"P{next(_run_ids)}"
+    procs = []
+    for p in range(processes):
+        lots = network.lots[p * threads : (p + 1) * threads]
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.ledger_throughput",
+                    "--worker",
+                    str(network.data_dir),
+                    network.gtin,
+                    ",".join(lots),
+                    run_tag,
+                    repr(duration),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=Path(__file__).resolve().parents[1],
+            )
+        )
+    for proc in procs:  # wait until every worker is set up, then start them together
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("a benchmark worker failed to start")
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    outputs = [json.loads(proc.communicate(timeout=duration + 60)[0]) for proc in procs]
+    latencies = sorted(lat for out in outputs for lat in out["latencies"])
+    blocks, txs, _valid, _largest = _block_stats(network.rt.settings.ledger_path, height_before)
+    committed = len(latencies)
+    return {
+        "tx/s": round(committed / duration, 1),
+        "p50 ms": round(percentile(latencies, 50) * 1000, 2),
+        "p95 ms": round(percentile(latencies, 95) * 1000, 2),
+        "tx/block": round(txs / blocks, 2) if blocks else 0.0,
+        "failed": sum(out["failed"] for out in outputs),
+    }
+
+
 def _record(
     metrics: dict[str, Any], prefix: str, values: dict[str, float], keys: tuple[str, ...]
 ) -> None:
@@ -301,6 +419,19 @@ def run(quick: bool = False) -> dict[str, Any]:
                         + (("retries",) if path == "direct" else ()),
                     )
             network.close()
+    with scratch_dir("ledger-processes") as data_dir:
+        log(f"ledger_throughput: set-up for direct, {PROCESSES} processes")
+        network = build(data_dir, max(THREADS))
+        for threads in (8, 16):
+            values = measure_processes(network, PROCESSES, threads, duration)
+            log(f"  direct, {PROCESSES} processes × {threads} threads: {values}")
+            _record(
+                metrics,
+                f"direct, {PROCESSES} processes × {threads}t",
+                values,
+                ("tx/s", "p50 ms", "p95 ms", "tx/block", "failed"),
+            )
+        network.close()
     return metrics
 
 
@@ -449,8 +580,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true", help="profile one configuration")
     parser.add_argument("--path", choices=("direct", "runtime"), default="runtime")
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument(
+        "--worker",
+        nargs=5,
+        metavar=("DIR", "GTIN", "LOTS", "TAG", "SECONDS"),
+        help="internal: one process of the multi-process variant",
+    )
     args = parser.parse_args(argv)
-    if args.profile:
+    if args.worker:
+        folder, gtin, lots, run_tag, seconds = args.worker
+        worker(Path(folder), gtin, lots.split(","), run_tag, float(seconds))
+    elif args.profile:
         print(profile(args.quick, args.path, args.threads))
     else:
         print(json.dumps(run(args.quick), indent=2))
