@@ -31,7 +31,13 @@ from rich.table import Table
 
 from bench.common import ROOT, load_average, log, machine
 
-BENCHMARKS = ("ledger_throughput", "register_batch", "verify_latency", "labels")
+BENCHMARKS = (
+    "ledger_throughput",
+    "register_batch",
+    "verify_latency",
+    "labels",
+    "scan_to_verdict",
+)
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 RESULTS_END = "<!-- bench:results:end -->"
 _TARGET = re.compile(r"^\s*(<=|>=|<|>|==)\s*([-+]?[0-9_.]+)\s*$")

@@ -18,7 +18,14 @@ from fastapi import FastAPI
 from dashboards import build_pages_router
 from services.api.errors import install_error_handlers
 from services.api.limits import BodyLimitMiddleware
-from services.api.routes import batch_import, build_api_router, health, labels
+from services.api.routes import (
+    batch_import,
+    build_api_router,
+    health,
+    labels,
+    reports,
+    scanner_app,
+)
 from services.batch_import.reader import max_import_bytes
 from services.config import Settings
 from services.runtime import Runtime
@@ -70,8 +77,10 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     # Before the batches' routes: their /batches/{gtin}/{lot:path} would take "LOT/labels.pdf".
     app.include_router(labels.router, prefix=API_PREFIX)
     app.include_router(batch_import.router, prefix=API_PREFIX)
+    app.include_router(reports.router, prefix=API_PREFIX)  # before provenance's {lot:path}
     app.include_router(build_api_router(), prefix=API_PREFIX)
     app.include_router(build_pages_router())
+    app.include_router(scanner_app.router)
     return app
 
 

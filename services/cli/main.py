@@ -12,7 +12,9 @@ from services.cli.bootstrap import init
 from services.cli.context import CliState
 from services.cli.custody import receive, ship
 from services.cli.demo import demo
+from services.cli.detect import detect_command
 from services.cli.errors import PharmaTraceGroup
+from services.cli.scan import scan_command
 from services.cli.scanning import dispense_command, undo_command, verify_command
 from services.cli.server import serve
 
@@ -61,6 +63,7 @@ def root(
 app.command("init")(init)
 app.command("serve")(serve)
 app.command("demo")(demo)
+app.command("detect")(detect_command)
 app.add_typer(orgs.app, name="org")
 app.add_typer(products.app, name="product")
 batches.app.command("import")(batch_import.import_command)
@@ -70,6 +73,7 @@ app.command("receive")(receive)
 app.command("verify")(verify_command)
 app.command("dispense")(dispense_command)
 app.command("undo")(undo_command)
+app.command("scan")(scan_command)
 app.add_typer(users.app, name="users")
 app.add_typer(index.app, name="index")
 app.add_typer(ledger.app, name="ledger")

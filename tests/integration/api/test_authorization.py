@@ -68,6 +68,10 @@ POLICY: dict[str, Rule] = {
     "undo_decommission": Rule(CUSTODIANS),
     "get_batch_provenance": Rule(REGULATOR),
     "get_pack_provenance": Rule(REGULATOR),
+    "get_batch_provenance_epcis": Rule(REGULATOR),
+    "get_batch_provenance_csv": Rule(REGULATOR),
+    "get_pack_provenance_epcis": Rule(REGULATOR),
+    "get_pack_provenance_csv": Rule(REGULATOR),
     # Labels of the network's batch: its manufacturer and the regulator, as for get_batch.
     "get_batch_label_sheet": Rule(frozenset({"maker"}) | REGULATOR),
     "get_pack_label": Rule(frozenset({"maker"}) | REGULATOR),
@@ -112,6 +116,10 @@ def samples(net: SmallNetwork, shipment_id: str) -> dict[str, Sample]:
         "undo_decommission": Sample(body={"code": unknown_pack}),
         "get_batch_provenance": Sample({"gtin": net.gtin, "lot": net.lot}),
         "get_pack_provenance": Sample({"gtin": net.gtin, "serial": net.serials[0]}),
+        "get_batch_provenance_epcis": Sample({"gtin": net.gtin, "lot": net.lot}),
+        "get_batch_provenance_csv": Sample({"gtin": net.gtin, "lot": net.lot}),
+        "get_pack_provenance_epcis": Sample({"gtin": net.gtin, "serial": net.serials[0]}),
+        "get_pack_provenance_csv": Sample({"gtin": net.gtin, "serial": net.serials[0]}),
         "get_batch_label_sheet": Sample({"gtin": net.gtin, "lot": net.lot}),
         "get_pack_label": Sample({"gtin": net.gtin, "lot": net.lot, "serial": net.serials[0]}),
     }

@@ -1,0 +1,107 @@
+"""Provenance exports for regulators: GS1 EPCIS 2.0 JSON-LD and CSV, of a batch or a pack.
+
+Included before the provenance routes: their `/batches/{gtin}/{lot:path}` would otherwise take
+`LOT001.epcis.json` for a lot.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from fastapi.responses import Response
+
+from services.api.deps import RegulatorDep, RuntimeDep
+from services.api.fields import Gtin, Lot, Serial
+from services.api.routes import errors
+from services.reports import export
+
+router = APIRouter(prefix="/provenance", tags=["provenance"], responses=errors(401, 422))
+
+EPCIS_MEDIA_TYPE = "application/ld+json"
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+_EPCIS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {EPCIS_MEDIA_TYPE: {}}, "description": "EPCIS 2.0 JSON-LD document"}
+}
+_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "One row per event"}
+}
+
+
+def _epcis(document: dict[str, Any], name: str) -> Response:
+    return Response(
+        json.dumps(document, ensure_ascii=False),
+        media_type=EPCIS_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}.epcis.json"'},
+    )
+
+
+def _csv(document: dict[str, Any], name: str) -> Response:
+    return Response(
+        export.to_csv(document),
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+def _name(*parts: str) -> str:
+    return "provenance-" + "-".join("".join(c if c.isalnum() else "_" for c in p) for p in parts)
+
+
+@router.get(
+    "/batches/{gtin}/{lot:path}.epcis.json",
+    operation_id="get_batch_provenance_epcis",
+    response_class=Response,
+    responses={**_EPCIS, **errors(403, 404)},
+)
+def get_batch_provenance_epcis(
+    gtin: Annotated[Gtin, Path()], lot: Annotated[Lot, Path()], rt: RuntimeDep, _a: RegulatorDep
+) -> Response:
+    """A batch's provenance as a GS1 EPCIS 2.0 JSON-LD document with CBV 2.0 event hashes."""
+    return _epcis(export.batch_epcis(rt, gtin, lot), _name(gtin, lot))
+
+
+@router.get(
+    "/batches/{gtin}/{lot:path}.csv",
+    operation_id="get_batch_provenance_csv",
+    response_class=Response,
+    responses={**_CSV, **errors(403, 404)},
+)
+def get_batch_provenance_csv(
+    gtin: Annotated[Gtin, Path()], lot: Annotated[Lot, Path()], rt: RuntimeDep, _a: RegulatorDep
+) -> Response:
+    """A batch's provenance events as CSV, with ledger references and event hashes."""
+    return _csv(export.batch_epcis(rt, gtin, lot), _name(gtin, lot))
+
+
+@router.get(
+    "/packs/{gtin}/{serial:path}.epcis.json",
+    operation_id="get_pack_provenance_epcis",
+    response_class=Response,
+    responses={**_EPCIS, **errors(403, 404)},
+)
+def get_pack_provenance_epcis(
+    gtin: Annotated[Gtin, Path()],
+    serial: Annotated[Serial, Path()],
+    rt: RuntimeDep,
+    _a: RegulatorDep,
+) -> Response:
+    """A pack's provenance (its batch's custody chain, its own events and scans) as EPCIS 2.0."""
+    return _epcis(export.pack_epcis(rt, gtin, serial), _name(gtin, serial))
+
+
+@router.get(
+    "/packs/{gtin}/{serial:path}.csv",
+    operation_id="get_pack_provenance_csv",
+    response_class=Response,
+    responses={**_CSV, **errors(403, 404)},
+)
+def get_pack_provenance_csv(
+    gtin: Annotated[Gtin, Path()],
+    serial: Annotated[Serial, Path()],
+    rt: RuntimeDep,
+    _a: RegulatorDep,
+) -> Response:
+    """A pack's provenance events as CSV."""
+    return _csv(export.pack_epcis(rt, gtin, serial), _name(gtin, serial))
