@@ -16,7 +16,8 @@ time a request waits before uvicorn's event loop gets to it is not in it) and cl
 
 - 1 client: service time without queueing;
 - 50 clients, closed loop: each sends its next request as soon as it has an answer, so the server
-  is saturated (by Little's law the mean round trip is 50 / throughput);
+  is saturated (by Little's law the mean round trip is 50 / throughput); they connect 2 ms apart,
+  as independent clients would (a burst of connections would all go to one worker);
 - open loop: 50 clients, each sending at random (Poisson) times at 3 per second whatever the
   answers take, 150 verifications per second together, Germany's national peak (see
   /work/shared/DOMAIN.md): the latency of a busy but not saturated server.
@@ -69,6 +70,7 @@ TARGETS = {
 }
 CONCURRENCY = 50
 OPEN_LOOP_CLIENTS = 50
+CONNECT_SPACING = 0.002  # s between the closed-loop clients' first requests
 OPEN_LOOP_RATE = 150.0  # verifications per second, all clients together (DE national peak)
 WORKERS = (1, 2)
 MIX = (("genuine", 0.8), ("dispensed", 0.1), ("unknown", 0.1))
@@ -218,7 +220,7 @@ class TimingFiles:
     def take(self) -> tuple[list[Row], Counter[int]]:
         time.sleep(0.3)  # a row is written just after the answer's last byte left
         rows: list[Row] = []
-        per_worker: Counter[int] = Counter()
+        per_worker: Counter[int] = Counter(dict.fromkeys(self.pids(), 0))
         for path in sorted(self.folder.glob("*.jsonl")):
             with path.open() as lines:
                 lines.seek(self._offsets.get(path, 0))
@@ -402,20 +404,23 @@ def _address(base: str) -> tuple[str, int]:
 async def _load(
     base: str, token: str, requests: list[tuple[str, str]], concurrency: int
 ) -> tuple[list[Sample], float]:
-    """Closed loop: `concurrency` clients (a connection each), each sending its next request
-    as soon as it has an answer."""
+    """Closed loop: `concurrency` clients (a connection each, opened `CONNECT_SPACING` apart),
+    each sending its next request as soon as it has an answer."""
     samples: list[Sample] = []
     todo = iter(requests)
     host, port = _address(base)
 
-    async def client() -> None:
+    async def client(index: int) -> None:
+        # Independent clients do not connect at the same instant. A burst would all land on one
+        # worker: asyncio accepts every pending connection at once, whichever worker wakes first.
+        await asyncio.sleep(index * CONNECT_SPACING)
         connection = Connection(host, port, token)
         for kind, code in todo:  # one iterator shared by every task (one thread)
             samples.append(await connection.post(kind, code))
         await connection.close()
 
     started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(concurrency)))
+    await asyncio.gather(*(client(index) for index in range(concurrency)))
     return samples, time.perf_counter() - started
 
 
@@ -518,7 +523,7 @@ def measure(
         metrics[f"{label}: client CPU ms/request"] = round(1000 * client_cpu / len(samples), 2)
         if not concurrency:
             metrics[f"{label}: client send lag p99 ms"] = last_send_lag_p99_ms
-        if len(per_worker) > 1:
+        if len(per_worker) > 1:  # zeros included: a worker that served nothing is a finding
             metrics[f"{label}: requests per worker"] = " / ".join(
                 f"{n:,}" for n in sorted(per_worker.values(), reverse=True)
             )

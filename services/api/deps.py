@@ -6,17 +6,23 @@
 
 The guards mirror the contract's role rules so a refused request never reaches the ledger; the
 contract still checks everything itself (ownership, custody, licences).
+
+Every dependency here is `async def` and does no blocking work on the event loop: FastAPI runs
+each sync dependency in the thread pool (a thread hop per dependency per request), and these are
+on the path of every request. A token in the in-process cache (services.auth.tokens) is answered
+without I/O; only a cache miss looks the token up, in the thread pool.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
-from services.auth.tokens import AuthError, authenticate
+from services.auth.tokens import AuthError, authenticate, cached_actor
 from services.errors import forbidden
 from services.runtime import Actor, Runtime
 
@@ -28,7 +34,7 @@ CUSTODIANS = (MANUFACTURER, DISTRIBUTOR, PHARMACY)
 ALL_ROLES = (*CUSTODIANS, REGULATOR)
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
 
 
@@ -41,23 +47,26 @@ _bearer = HTTPBearer(
 )
 
 
-def get_actor(
+async def get_actor(
     rt: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     if credentials is None:
         raise AuthError("An API token is required: send the header Authorization: Bearer <token>.")
-    return authenticate(rt, credentials.credentials)
+    actor = cached_actor(rt, credentials.credentials)
+    if actor is not None:
+        return actor
+    return await run_in_threadpool(authenticate, rt, credentials.credentials)
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
 
 
-def require_roles(*roles: str) -> Callable[[Actor], Actor]:
+def require_roles(*roles: str) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency giving the actor if its organization has one of `roles`, else 403."""
     allowed = ", ".join(sorted(roles))
 
-    def guard(actor: ActorDep) -> Actor:
+    async def guard(actor: ActorDep) -> Actor:
         if actor.role not in roles:
             raise forbidden(
                 "FORBIDDEN_ROLE", f"A {actor.role} may not do this; it needs one of: {allowed}."

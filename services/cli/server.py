@@ -1,7 +1,20 @@
-"""`pharmatrace serve`: the HTTP API (uvicorn) over the configured data, indexer following."""
+"""`pharmatrace serve`: the HTTP API (uvicorn) over the configured data, indexer following.
+
+With `--workers N` (N > 1), uvicorn runs N worker processes, each importing the app through the
+factory `services.api.main:app_from_env` with the settings passed as PHARMATRACE_* environment
+variables. Each worker owns a Runtime: its own connections to the ledger and read model, its own
+indexer following the ledger. That is the multi-process use the embedded ledger and the read
+model are built for: SQLite in WAL mode lets every process read while one writes, ledger blocks
+and read-model writes take SQLite's write lock (BEGIN IMMEDIATE), and the indexers re-read the
+checkpoint under that lock, so two of them never apply a block twice. Python runs one core per
+process, so N workers let the API use N cores.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 from typing import Annotated
 
 import typer
@@ -13,9 +26,70 @@ from services.runtime import Runtime
 
 HostOption = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
 PortOption = Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")]
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=64,
+        help="Worker processes (uvicorn workers); about one per CPU core.",
+    ),
+]
+
+APP_FACTORY = "services.api.main:app_from_env"
 
 
-def serve_api(settings: Settings, *, host: str, port: int, console: Console) -> None:
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The PHARMATRACE_* variables from which `Settings.from_env` rebuilds `settings`."""
+    return {
+        "PHARMATRACE_DATA_DIR": str(settings.data_dir.resolve()),
+        "PHARMATRACE_DATABASE_URL": settings.database_url,
+        "PHARMATRACE_LEDGER": settings.ledger,
+        "PHARMATRACE_LEDGER_SYNC": settings.ledger_sync,
+        "PHARMATRACE_MAX_BODY_BYTES": str(settings.max_body_bytes),
+    }
+
+
+def run_workers(
+    app_factory: str,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str = "info",
+    access_log: bool = True,
+) -> None:
+    """`uvicorn.run(app_factory, factory=True, workers=N)`, with TCP_NODELAY on every connection.
+
+    uvicorn binds the shared listening socket as `socket.socket(AF_INET)` (proto 0), and asyncio
+    sets TCP_NODELAY only on accepted sockets whose proto is IPPROTO_TCP: without it every answer
+    (headers, then body: two writes) waits for the client's delayed ACK, about 40 ms on Linux.
+    The same descriptor, re-wrapped with proto IPPROTO_TCP, is handed to the workers instead.
+    """
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        app_factory,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=access_log,
+    )
+    listener = config.bind_socket()
+    if listener.family in (socket.AF_INET, socket.AF_INET6):
+        listener = socket.socket(
+            listener.family, listener.type, socket.IPPROTO_TCP, fileno=listener.detach()
+        )
+    with contextlib.suppress(KeyboardInterrupt):
+        Multiprocess(config, sockets=[listener]).run()
+
+
+def serve_api(
+    settings: Settings, *, host: str, port: int, console: Console, workers: int = 1
+) -> None:
     """Run the API until interrupted, on a Runtime with the real clock.
 
     The app owns the runtime: its lifespan starts the indexer (following blocks other processes
@@ -24,14 +98,28 @@ def serve_api(settings: Settings, *, host: str, port: int, console: Console) -> 
 
     from services.api.main import create_app
 
+    banner = (
+        f"Serving the API on [bold]http://{host}:{port}[/] "
+        f"(docs: http://{host}:{port}/docs)"
+        f"{f' with {workers} worker processes' if workers > 1 else ''}; Ctrl+C stops it."
+    )
+    if workers > 1:
+        # Opened once here first: the ledger's genesis block, the read-model schema and the
+        # indexer's checkpoint row are created before workers race to create them, and the read
+        # model is brought up to the ledger so that no worker starts with a long catch-up.
+        rt = Runtime(settings)
+        try:
+            rt.indexer.catch_up()
+        finally:
+            rt.close()
+        os.environ.update(settings_env(settings))  # inherited by the worker processes
+        console.print(banner, soft_wrap=True)
+        run_workers(APP_FACTORY, host=host, port=port, workers=workers, log_level="info")
+        return
     rt = Runtime(settings)
     try:
         app = create_app(rt, owns_runtime=True)
-        console.print(
-            f"Serving the API on [bold]http://{host}:{port}[/] "
-            f"(docs: http://{host}:{port}/docs); Ctrl+C stops it.",
-            soft_wrap=True,
-        )
+        console.print(banner, soft_wrap=True)
         uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
         rt.close()  # already closed by the lifespan after a clean shutdown; closing is idempotent
@@ -41,7 +129,8 @@ def serve(
     ctx: typer.Context,
     host: HostOption = "127.0.0.1",
     port: PortOption = 8000,
+    workers: WorkersOption = 1,
 ) -> None:
     """Serve the HTTP API over the configured data directory."""
     state = cli_state(ctx)
-    serve_api(state.settings(), host=host, port=port, console=state.err)
+    serve_api(state.settings(), host=host, port=port, console=state.err, workers=workers)

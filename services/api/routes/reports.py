@@ -22,10 +22,16 @@ router = APIRouter(prefix="/provenance", tags=["provenance"], responses=errors(4
 EPCIS_MEDIA_TYPE = "application/ld+json"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 _EPCIS: dict[int | str, dict[str, Any]] = {
-    200: {"content": {EPCIS_MEDIA_TYPE: {}}, "description": "EPCIS 2.0 JSON-LD document"}
+    200: {
+        "content": {EPCIS_MEDIA_TYPE: {"schema": {"type": "object"}}},
+        "description": "EPCIS 2.0 JSON-LD document (GS1's EPCISDocument schema)",
+    }
 }
 _CSV: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}}, "description": "One row per event"}
+    200: {
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "One row per event",
+    }
 }
 
 

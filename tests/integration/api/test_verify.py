@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from sqlmodel import Session
 
+from services.api.models import VerdictPublic
+from services.auth import tokens
+from services.auth.tokens import create_token, revoke_token
+from services.readmodel.db import writer
+from services.readmodel.tables import ApiToken
 from tests.integration.api.support import API, Auth, TestClient, assert_error, recorded
 from tests.support.network import SmallNetwork
 
@@ -30,6 +40,8 @@ def verify(client: TestClient, auth: Auth, name: str, code: str) -> dict[str, An
     assert response.status_code == 200, response.text
     verdict: dict[str, Any] = response.json()
     assert set(verdict) == VERDICT_KEYS
+    # The route serialises the verdict itself: it must be exactly what the documented model says.
+    assert VerdictPublic.model_validate(verdict).model_dump(mode="json") == verdict
     return verdict
 
 
@@ -147,3 +159,68 @@ def test_every_role_may_verify(
 ) -> None:
     verdict = verify(client, auth, name, network.code(network.serials[0]))
     assert verdict["light"] == "green"
+
+
+# -- the hot path's shortcuts keep their promises ---------------------------------------------
+
+
+def test_a_token_revoked_in_this_process_is_refused_at_once_even_once_cached(
+    client: TestClient, network: SmallNetwork
+) -> None:
+    token = create_token(network.rt, user="carol", msp_id="PharmacyAMSP")
+    headers = {"Authorization": f"Bearer {token}"}
+    code = network.code(network.serials[0])
+    assert client.post(f"{API}/verify", json={"code": code}, headers=headers).status_code == 200
+
+    assert revoke_token(network.rt, token)
+
+    refused = client.post(f"{API}/verify", json={"code": code}, headers=headers)
+    assert_error(refused, 401, "UNAUTHENTICATED")
+
+
+def test_a_token_revoked_by_another_process_is_refused_once_the_cache_entry_expires(
+    client: TestClient, network: SmallNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tokens, "CACHE_TTL_SECONDS", 0.2)
+    token = create_token(network.rt, user="dave", msp_id="PharmacyAMSP")
+    headers = {"Authorization": f"Bearer {token}"}
+    code = network.code(network.serials[0])
+    assert client.post(f"{API}/verify", json={"code": code}, headers=headers).status_code == 200
+
+    with Session(writer(network.rt.engine)) as session:  # as another process would revoke it
+        row = session.get(ApiToken, hashlib.sha256(token.encode()).hexdigest())
+        assert row is not None
+        row.revoked = True
+        session.add(row)
+        session.commit()
+
+    still = client.post(f"{API}/verify", json={"code": code}, headers=headers)
+    assert still.status_code == 200  # the documented delay: up to CACHE_TTL_SECONDS
+    time.sleep(0.3)
+    refused = client.post(f"{API}/verify", json={"code": code}, headers=headers)
+    assert_error(refused, 401, "UNAUTHENTICATED")
+
+
+def test_while_another_process_holds_the_write_lock_the_scan_waits_off_the_event_loop(
+    client: TestClient, auth: Auth, network: SmallNetwork
+) -> None:
+    if network.rt.engine.dialect.name != "sqlite":
+        pytest.skip("about SQLite's database-wide write lock")
+    database = network.rt.engine.url.database
+    assert database is not None
+    other = sqlite3.connect(database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writing (a batch registration, say)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(
+                verify, client, auth, "pharmacy_a", network.code(network.serials[0])
+            )
+            time.sleep(0.3)
+            assert not pending.done()  # the scan waits for the lock...
+            assert client.get("/health").status_code == 200  # ...but not the event loop
+            other.execute("COMMIT")
+            verdict = pending.result(timeout=30)
+    finally:
+        other.close()
+    assert (verdict["result"], verdict["light"]) == ("OK", "green")
+    assert isinstance(verdict["scan_id"], int)
