@@ -43,7 +43,7 @@ class BodyLimitMiddleware:
             await self._refuse(scope, receive, send, limit)
             return
         if upload:
-            await self.app(scope, _counting(receive, limit), send)
+            await self._stream_upload(scope, receive, send, limit)
             return
         chunks: list[bytes] = []
         size = 0
@@ -61,6 +61,29 @@ class BodyLimitMiddleware:
             more_body = bool(message.get("more_body", False))
         await self.app(scope, _replay(b"".join(chunks), receive), send)
 
+    async def _stream_upload(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Pass an upload through, counting its bytes; past the limit the answer is our 413.
+
+        The form parser may turn the read failure into its own 400, so once the limit is passed
+        whatever the application answers is replaced by the 413 (nothing was sent before: the
+        body is read before any answer starts).
+        """
+        state = {"exceeded": False, "answered": False}
+
+        async def counted_send(message: Message) -> None:
+            if not state["exceeded"]:
+                await send(message)
+            elif not state["answered"]:
+                state["answered"] = True
+                await self._refuse(scope, receive, send, limit)
+
+        try:
+            await self.app(scope, _counting(receive, limit, state), counted_send)
+        except UploadTooLargeError:
+            if not state["answered"]:
+                state["answered"] = True
+                await self._refuse(scope, receive, send, limit)
+
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = JSONResponse(
             {
@@ -77,7 +100,7 @@ class UploadTooLargeError(Exception):
     """A streamed upload passed its limit; the client lied about (or omitted) its length."""
 
 
-def _counting(receive: Receive, limit: int) -> Receive:
+def _counting(receive: Receive, limit: int, state: dict[str, bool]) -> Receive:
     """A `receive` that fails the request once more than `limit` body bytes have streamed."""
     seen = 0
 
@@ -87,6 +110,7 @@ def _counting(receive: Receive, limit: int) -> Receive:
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
+                state["exceeded"] = True
                 raise UploadTooLargeError(f"upload over {limit} bytes")
         return message
 

@@ -188,3 +188,34 @@ def test_openapi_describes_the_upload(client: TestClient) -> None:
     assert operation["operationId"] == "import_batches"
     assert "multipart/form-data" in operation["requestBody"]["content"]
     assert {"200", "403", "413", "422"} <= set(operation["responses"])
+
+
+def test_a_chunked_upload_past_the_limit_is_413_and_records_nothing(
+    client: TestClient, headers: dict[str, dict[str, str]], network: SmallNetwork
+) -> None:
+    """No Content-Length (chunked): the bytes are counted as they stream, and refused past it."""
+    before = recorded(network.rt)
+
+    boundary = "pharmatrace-test-boundary"
+
+    def body() -> Iterator[bytes]:  # a multipart form, streamed without a length
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="erp.csv"\r\nContent-Type: text/csv\r\n\r\n'
+        ).encode()
+        yield b"gtin,lot,expiry,quantity\n"
+        for _ in range(60):  # 60 MB, past the 50 MiB upload limit
+            yield b"x" * 1_000_000
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = client.post(
+        URL,
+        content=body(),
+        headers={
+            **headers["maker"],
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
+
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+    assert recorded(network.rt) == before
