@@ -9,6 +9,7 @@ deliveries, plausible journeys) must not raise an alert.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -110,13 +111,15 @@ def _plural(n: int, word: str) -> str:
 
 
 @dataclass
-class Rule:
+class Rule(ABC):
+    """A named indicator with its thresholds; `run` returns what it finds in the frames."""
+
     name: ClassVar[str] = ""
     certain: ClassVar[bool] = True
     description: ClassVar[str] = ""
 
-    def run(self, frames: Frames, now: datetime) -> list[Finding]:
-        raise NotImplementedError
+    @abstractmethod
+    def run(self, frames: Frames, now: datetime) -> list[Finding]: ...
 
 
 # -- hard rules -----------------------------------------------------------------------------
