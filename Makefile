@@ -11,13 +11,14 @@ setup:
 	@$(SETUP)
 
 ## demo: set up, build the demo network on the embedded ledger, serve the API on :8000
+##       (extra options: make demo ARGS="--https --host 0.0.0.0")
 demo: setup
 	scripts/e2e-setup.sh --assets-only
-	$(VENV)/pharmatrace demo
+	$(VENV)/pharmatrace demo $(ARGS)
 
 serve: setup
 	scripts/e2e-setup.sh --assets-only
-	$(VENV)/pharmatrace serve
+	$(VENV)/pharmatrace serve $(ARGS)
 
 ## test: set up (venv, Python deps, local PostgreSQL) and run every check and test
 test: setup lint types

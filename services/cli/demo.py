@@ -24,7 +24,15 @@ from rich.text import Text
 from services.cli.context import CliState, cli_state
 from services.cli.progress import StepProgress, progress_bars
 from services.cli.scanning import LIGHT_STYLES
-from services.cli.server import HostOption, PortOption, serve_api
+from services.cli.server import (
+    CertOption,
+    HostOption,
+    HttpsOption,
+    KeyOption,
+    PortOption,
+    https_certificate,
+    serve_api,
+)
 from services.config import Settings
 from services.demo import DemoResult, build_demo, demo_runtime
 from services.demo.scenario import MAX_PACKS_PER_BATCH, MIN_PACKS_PER_BATCH, DemoError
@@ -63,6 +71,9 @@ def demo(
             help="The demo's own data directory (the global --data-dir is not used).",
         ),
     ] = Path(".pharmatrace/demo"),
+    https: HttpsOption = False,
+    cert: CertOption = None,
+    key: KeyOption = None,
 ) -> None:
     """Build the demo network, print how to try it, and serve the API over it.
 
@@ -76,9 +87,10 @@ def demo(
         if reset:
             _reset(directory, state.err)
         result = _build(settings, packs_per_batch, state)
-    print_demo(state.out, result, directory=directory, host=host, port=port)
+    tls = https_certificate(settings, https=https, cert=cert, key=key)
+    print_demo(state.out, result, directory=directory, host=host, port=port, https=tls is not None)
     if serve:
-        serve_api(settings, host=host, port=port, console=state.err)
+        serve_api(settings, host=host, port=port, console=state.err, tls=tls)
 
 
 def _load(directory: Path, err: Console) -> DemoResult | None:
@@ -141,8 +153,16 @@ def _build(settings: Settings, packs_per_batch: int, state: CliState) -> DemoRes
 # -- what the demo prints ---------------------------------------------------------------------
 
 
-def print_demo(out: Console, result: DemoResult, *, directory: Path, host: str, port: int) -> None:
-    base = f"http://{host}:{port}"
+def print_demo(
+    out: Console,
+    result: DemoResult,
+    *,
+    directory: Path,
+    host: str,
+    port: int,
+    https: bool = False,
+) -> None:
+    base = f"{'https' if https else 'http'}://{host}:{port}"
     out.print(_organizations_table(result))
     out.print(_users_table(result))
     out.print(_samples_table(result))
@@ -177,8 +197,9 @@ def print_demo(out: Console, result: DemoResult, *, directory: Path, host: str, 
 def curl_verify(base: str, token: str, code: str) -> str:
     """A ready-to-paste curl for the verify endpoint (GS written as \\u001d in the JSON)."""
     body = json.dumps({"code": code}, separators=(",", ":"))
+    insecure = "-k " if base.startswith("https:") else ""  # the self-signed certificate
     return (
-        f'curl -s -H "Authorization: Bearer {token}" -H "Content-Type: application/json" '
+        f'curl -s {insecure}-H "Authorization: Bearer {token}" -H "Content-Type: application/json" '
         f"-d {shlex.quote(body)} {base}{VERIFY_PATH}"
     )
 
