@@ -37,6 +37,11 @@ BENCHMARKS = (
     "verify_latency",
     "labels",
     "scan_to_verdict",
+    "recall_notice",
+    "alert_latency",
+    "mixed_load",
+    "detection_quality",
+    "provenance_report",
 )
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 RESULTS_END = "<!-- bench:results:end -->"

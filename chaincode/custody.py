@@ -7,7 +7,7 @@ inflate a batch. Differences are recorded as discrepancies for the regulator to 
 
 from __future__ import annotations
 
-from chaincode import args, identifiers
+from chaincode import args, identifiers, logistic_units
 from chaincode.batches import refuse_unless_shippable
 from chaincode.context import SHIPMENT, Record, TxContext
 from chaincode.errors import ContractError, ErrorCode
@@ -31,6 +31,7 @@ def ship(ctx: TxContext, body: args.Request) -> Record:
         _ship_line(line) for line in args.object_list(body, "lines", max_items=MAX_SHIPMENT_LINES)
     ]
     _refuse_duplicate_batches(lines)
+    units = logistic_units.logistic_units(body, lines)
     if ctx.get(SHIPMENT, shipment_id) is not None:
         raise ContractError(ErrorCode.SHIPMENT_EXISTS, f"Shipment {shipment_id} already exists.")
     holdings = []
@@ -59,6 +60,8 @@ def ship(ctx: TxContext, body: args.Request) -> Record:
         "shipped_at": ctx.now_iso,
         "ship_tx_id": ctx.tx_id,
     }
+    if units:
+        shipment["logistic_units"] = units  # absent when none, so older records stay identical
     ctx.put(SHIPMENT, (shipment_id,), shipment)
     ctx.emit("ShipmentShipped", {"shipment": shipment, "holdings": holdings})
     return shipment

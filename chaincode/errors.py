@@ -54,6 +54,7 @@ class ErrorCode(StrEnum):
     UNDO_OTHER_LOCATION = "UNDO_OTHER_LOCATION"
     UNDO_NOT_ALLOWED = "UNDO_NOT_ALLOWED"
     NOT_OWN_PREMISES = "NOT_OWN_PREMISES"
+    LOGISTIC_UNIT_MISMATCH = "LOGISTIC_UNIT_MISMATCH"  # an SSCC's contents disagree with the lines
 
 
 class ContractError(Exception):

@@ -26,8 +26,12 @@ def build_pages_router(node_modules: Path | None = None) -> APIRouter:
     """The pages and their static files; `node_modules` overrides where vendor files are read."""
     from dashboards.assets import build_assets_router
     from dashboards.pages import ManufacturerPages
+    from dashboards.regulator import RegulatorPages
+    from dashboards.report_page import ReportPages
 
     router = APIRouter(include_in_schema=False)
     router.include_router(build_assets_router(node_modules))
     router.include_router(ManufacturerPages().router())
+    router.include_router(RegulatorPages().router())
+    router.include_router(ReportPages().router())
     return router

@@ -32,6 +32,9 @@ VENDOR_FILES = {
 OWN_FILES = {
     "pharmatrace.css": "text/css",
     "manufacturer.js": "text/javascript",
+    "regulator.js": "text/javascript",
+    "regulator.css": "text/css",
+    "report.css": "text/css",
 }
 CACHE_CONTROL = "no-cache"  # revalidate (ETag): a new npm ci or deploy shows up at once
 

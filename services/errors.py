@@ -57,6 +57,7 @@ _STATUS_BY_CODE: dict[str, int] = {
     ErrorCode.UNDO_OTHER_LOCATION: 403,
     ErrorCode.UNDO_NOT_ALLOWED: 409,
     ErrorCode.NOT_OWN_PREMISES: 403,
+    ErrorCode.LOGISTIC_UNIT_MISMATCH: 422,
 }
 
 

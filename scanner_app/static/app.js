@@ -13,13 +13,15 @@
   const GS_SUBSTITUTES = [/<GS>/gi, /\^\]/g, /\u241d/g, /\{GS\}/gi];
   const WORDS = { green: "Dispense", amber: "Check", red: "Do not dispense" };
   const CAMERA_FORMATS = ["DataMatrix", "QRCode"];
+  const NO_CODE_HINT_MS = 4000;
 
   const $ = (id) => document.getElementById(id);
   const state = { token: sessionStorage.getItem(TOKEN_KEY) || "", me: null, code: "", busy: false };
   const camera = { stream: null, running: false, lastCode: "", canvas: null, ready: null };
   // Scan-to-verdict times (ms), newest last: read by the browser tests and the benchmark.
   const timings = [];
-  window.ptScanner = { timings };
+  // warehouse.js reads the session and signs out through these (it has its own screen).
+  window.ptScanner = { timings, session: () => ({ token: state.token, me: state.me }), signOut: (m) => signOut(m) };
 
   // -- input ------------------------------------------------------------------------------------
 
@@ -164,6 +166,7 @@
     state.me = null;
     sessionStorage.removeItem(TOKEN_KEY);
     show(false);
+    document.dispatchEvent(new CustomEvent("pt:signed-out"));
     const error = $("signin-error");
     error.textContent = message || "";
     error.hidden = !message;
@@ -190,6 +193,7 @@
     $("token").value = "";
     show(true);
     $("code").focus();
+    document.dispatchEvent(new CustomEvent("pt:signed-in", { detail: { token: state.token, me: state.me } }));
     showQueue().then(replayQueue).catch(() => {});
   }
 
@@ -366,6 +370,7 @@
   }
 
   function cameraStatus(text) {
+    delete $("camera-status").dataset.hint;
     $("camera-status").textContent = text;
   }
 
@@ -415,11 +420,60 @@
     return result.text;
   }
 
+  /** Said when the camera has seen no readable code for a while: never a silent screen. */
+  function cameraHint(results) {
+    if (performance.now() - camera.lastRead < NO_CODE_HINT_MS) return;
+    const seen = results.find((r) => r.format && r.format !== "None");
+    cameraStatus(
+      seen
+        ? `A ${seen.format} code is in view but cannot be read (damaged, blurred or too small). ` +
+            "Hold it closer and steady, or type the code printed on the pack."
+        : "No code found yet: hold the code flat and steady, 10–20 cm away, in good light — " +
+            "or type the code printed on the pack."
+    );
+    $("camera-status").dataset.hint = seen ? "unreadable" : "no-code";
+  }
+
+  /** A photo of a label (phone camera app or file): decoded here, then verified like a scan. */
+  async function readPhoto(file) {
+    const started = performance.now();
+    let results = [];
+    try {
+      await decoderReady();
+      results = await window.ZXingWASM.readBarcodes(file, {
+        formats: CAMERA_FORMATS,
+        tryHarder: true,
+        maxNumberOfSymbols: 1,
+        textMode: "Plain",
+      });
+    } catch (error) {
+      results = [];
+    }
+    const found = results.find((r) => r.isValid);
+    if (found) {
+      await verify(cameraCode(found));
+      return;
+    }
+    renderVerdict(
+      {
+        light: "amber",
+        result: "NO_CODE_READ",
+        reasons: [
+          "No GS1 DataMatrix or QR code could be read from this photo. Take it again closer " +
+            "and sharper, or type the code printed on the pack.",
+        ],
+        identifier: {},
+      },
+      started
+    );
+  }
+
   async function scanFrames() {
     const video = $("video");
     if (!camera.canvas) camera.canvas = document.createElement("canvas");
     const canvas = camera.canvas;
     const context = canvas.getContext("2d", { willReadFrequently: true });
+    camera.lastRead = performance.now();
     while (camera.running) {
       if (video.readyState >= 2 && video.videoWidth > 0 && !state.busy) {
         canvas.width = video.videoWidth;
@@ -438,7 +492,9 @@
           cameraStatus(`The decoder failed: ${error.message || error}`);
         }
         const found = results.find((r) => r.isValid);
+        if (!found) cameraHint(results);
         if (found) {
+          camera.lastRead = performance.now();
           const code = cameraCode(found);
           // Re-scan tolerance: the same pack held in view is one scan, until "Scan again".
           if (code !== camera.lastCode) {
@@ -498,6 +554,11 @@
     $("dispense").addEventListener("click", dispense);
     $("undo").addEventListener("click", undo);
     $("camera-start").addEventListener("click", startCamera);
+    $("photo").addEventListener("change", (event) => {
+      const file = event.target.files && event.target.files[0];
+      event.target.value = "";
+      if (file) readPhoto(file);
+    });
     $("camera-stop").addEventListener("click", () => {
       stopCamera();
       cameraStatus("Camera off.");

@@ -7,6 +7,8 @@ const CACHE = "pt-scanner-shell-v1";
 const SHELL = [
   "/scanner/",
   "/scanner/app.js",
+  "/scanner/warehouse.js",
+  "/scanner/notifications.js",
   "/scanner/app.css",
   "/scanner/manifest.webmanifest",
   "/scanner/icon.svg",

@@ -1,7 +1,8 @@
 """Dependencies of the routes: the runtime, the authenticated actor, and role guards.
 
     RuntimeDep        the `Runtime` the application was created with
-    ActorDep          the bearer token's actor, or 401 UNAUTHENTICATED (WWW-Authenticate: Bearer)
+    ActorDep          the bearer token's actor, or 401 UNAUTHENTICATED (WWW-Authenticate: Bearer);
+                      also the attribution of the request's writes in the audit trail
     require_roles()   a guard answering 403 FORBIDDEN_ROLE to other roles
 
 The guards mirror the contract's role rules so a refused request never reaches the ledger; the
@@ -22,7 +23,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from services.auth.tokens import AuthError, authenticate, cached_actor
+from services.audit.context import Attribution, set_attribution
+from services.auth.tokens import AuthError, authenticate, cached_actor, token_id
 from services.errors import forbidden
 from services.runtime import Actor, Runtime
 
@@ -40,7 +42,7 @@ async def get_runtime(request: Request) -> Runtime:
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
-_bearer = HTTPBearer(
+bearer = HTTPBearer(
     auto_error=False,
     scheme_name="ApiToken",
     description="A PharmaTrace API token: `Authorization: Bearer pt_…`.",
@@ -48,15 +50,32 @@ _bearer = HTTPBearer(
 
 
 async def get_actor(
+    request: Request,
     rt: RuntimeDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
     if credentials is None:
         raise AuthError("An API token is required: send the header Authorization: Bearer <token>.")
     actor = cached_actor(rt, credentials.credentials)
-    if actor is not None:
-        return actor
-    return await run_in_threadpool(authenticate, rt, credentials.credentials)
+    if actor is None:
+        actor = await run_in_threadpool(authenticate, rt, credentials.credentials)
+    attribute_request(request, actor, token_id(credentials.credentials))
+    return actor
+
+
+def attribute_request(request: Request, actor: Actor, token: str) -> None:
+    """Writes made while answering this request are audited as `actor`'s, from its client, with
+    the id (never the value) of the token used."""
+    client = request.client.host if request.client else "unknown client"
+    set_attribution(
+        Attribution(
+            msp_id=actor.msp_id,
+            user=actor.user,
+            role=actor.role,
+            location=actor.location,
+            origin=f"api {client} token {token}",
+        )
+    )
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]

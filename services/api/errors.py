@@ -2,12 +2,14 @@
 
     PharmaTraceError (domain, contract, auth)  → its own status, code, message (+ retryable, tx_id)
     RequestValidationError (schema, bad JSON)  → 422 INVALID_REQUEST, a sentence + `details`
+    an undecodable body (not UTF-8)            → 422 INVALID_REQUEST too (FastAPI says 400)
     Starlette HTTPException (routing)          → 404 NOT_FOUND, 405 METHOD_NOT_ALLOWED, …
     anything else                              → 500 INTERNAL, logged here without request headers
 
 Ledger errors are mapped to PharmaTraceError in one place only (`services.errors.from_ledger`);
-this module only renders. 413 PAYLOAD_TOO_LARGE is answered by `services.api.limits` before
-the application sees the body.
+this module only renders. 413 PAYLOAD_TOO_LARGE and 422 JSON_TOO_DEEP are answered by
+`services.api.limits` before the application sees the body, and 429 RATE_LIMITED (with
+Retry-After) by `services.api.ratelimit` before the body is read, in the same shape.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.errors import PharmaTraceError
 
 logger = logging.getLogger("pharmatrace.api")
+# What FastAPI says when reading the body fails for a reason other than bad JSON syntax.
+UNREADABLE_BODY_DETAIL = "There was an error parsing the body"
 
 INTERNAL_MESSAGE = (
     "Something went wrong on our side. The error has been logged; if it persists, tell the "
@@ -114,11 +118,24 @@ def _http_error(request: Request, exc: Exception) -> Response:
             "METHOD_NOT_ALLOWED",
             f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}.",
         )
+    elif exc.status_code == 400 and exc.detail == UNREADABLE_BODY_DETAIL:
+        return _unreadable_body(exc)
     else:
         phrase = HTTPStatus(exc.status_code).phrase
         code = phrase.upper().replace(" ", "_").replace("-", "_")
         body = error_body(code, str(exc.detail) if exc.detail else phrase)
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+def _unreadable_body(exc: StarletteHTTPException) -> Response:
+    """FastAPI's bare 400 for a body it could not decode (not UTF-8): a malformed request like
+    any other, so the same 422 INVALID_REQUEST as malformed JSON, with a sentence that says why."""
+    if isinstance(exc.__cause__, UnicodeDecodeError):
+        message = "The request body is not valid JSON (it is not UTF-8 text)."
+    else:
+        message = "The request body could not be read as the declared content type."
+    problem = {"location": "body", "field": "", "message": message, "type": "body_unreadable"}
+    return JSONResponse(error_body("INVALID_REQUEST", message, details=[problem]), 422)
 
 
 def _unexpected_error(request: Request, exc: Exception) -> Response:

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from dashboards import build_pages_router
 from services.api.errors import install_error_handlers
 from services.api.limits import BodyLimitMiddleware
+from services.api.ratelimit import Limit, RateLimitMiddleware, document_rate_limits
 from services.api.routes import (
     batch_import,
     build_api_router,
@@ -28,6 +29,7 @@ from services.api.routes import (
 )
 from services.batch_import.reader import max_import_bytes
 from services.config import Settings
+from services.notifications.shutdown import close_streams_on_stop_signal
 from services.runtime import Runtime
 
 API_PREFIX = "/api/v1"
@@ -40,6 +42,8 @@ custody by shipment, pack verification and decommissioning (EU FMD), provenance 
 
 Authenticate with `Authorization: Bearer <API token>`. Every error is JSON
 `{"code": "...", "message": "..."}`. Writes accept an `Idempotency-Key` header.
+Live notices (recalls to everyone, new alerts to regulators) stream from
+`GET /api/v1/notifications` as server-sent events.
 """
 
 
@@ -47,9 +51,12 @@ Authenticate with `Authorization: Bearer <API token>`. Every error is JSON
 async def _owned_runtime(app: FastAPI) -> AsyncIterator[None]:
     runtime: Runtime = app.state.runtime
     runtime.start_indexer()
+    # Open notification streams would keep uvicorn from stopping: end them on its stop signal.
+    restore_signals = close_streams_on_stop_signal(runtime.notifications)
     try:
         yield
     finally:
+        restore_signals()
         runtime.close()
 
 
@@ -72,6 +79,13 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
         upload_paths=UPLOAD_PATHS,
         # multipart framing around the file: allow a little more than the file limit
         upload_max_bytes=max_import_bytes() + 64 * 1024,
+        max_json_depth=runtime.settings.max_json_depth,
+    )
+    settings = runtime.settings
+    app.add_middleware(  # outermost: refuses before the body is read
+        RateLimitMiddleware,
+        per_token=Limit(settings.rate_limit, settings.rate_burst),
+        per_address=Limit(settings.rate_limit_anonymous, 5 * settings.rate_limit_anonymous),
     )
     app.include_router(health.router)
     # Before the batches' routes: their /batches/{gtin}/{lot:path} would take "LOT/labels.pdf".
@@ -81,6 +95,7 @@ def create_app(runtime: Runtime, *, owns_runtime: bool = False) -> FastAPI:
     app.include_router(build_api_router(), prefix=API_PREFIX)
     app.include_router(build_pages_router())
     app.include_router(scanner_app.router)
+    document_rate_limits(app)  # after every router: 429 on each /api/ route
     return app
 
 

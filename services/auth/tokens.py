@@ -1,17 +1,17 @@
 """Per-user API tokens: `pt_` + 32 random bytes (URL-safe), shown once, stored as SHA-256.
 
-The token's organization and role come from the registered organization at creation time; a token
-can be revoked. Tokens never appear in logs: only their hash is ever compared or stored.
+A token belongs to one user of one registered organization, whose role it carries; it expires
+(`expires_at`, by default `Settings.token_lifetime_days` after creation) and can be revoked
+(services.auth.admin). Tokens never appear in logs: only their hash is stored or compared, and
+a token is named by its *id*, the first 12 hex digits of that hash.
 
-Authenticated tokens are cached in memory (token hash → actor, per Runtime) for
-`CACHE_TTL_SECONDS`, so most requests cost a dictionary look-up instead of a SQL query. Only
-successes are cached: an unknown or revoked token is looked up every time, and a token created a
-moment ago works at once.
+In a one-organization service (`Settings.org`), tokens exist only for that organization's users,
+and a token of another organization found in the table is refused all the same.
 
-Revocation delay: `revoke_token` drops the token from every cache of its own process at once.
-Any other process (another uvicorn worker of `pharmatrace serve --workers N`, or a server while
-a CLI process revokes) keeps accepting the token until its cache entry expires, that is for at
-most `CACHE_TTL_SECONDS` (30 s) after the revocation.
+Authenticating a token also attributes the current context's writes to its user (services.audit).
+
+Authenticated tokens are cached per process (services.auth.cache): a revocation is seen at once
+in the revoking process and within `cache.POLL_SECONDS` everywhere else.
 """
 
 from __future__ import annotations
@@ -21,154 +21,196 @@ import secrets
 import threading
 import time
 import weakref
+from datetime import datetime, timedelta
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import ColumnElement, and_, bindparam, select, update
 from sqlmodel import Session
 
-from services.errors import PharmaTraceError
+from services.audit.context import Attribution, set_attribution
+from services.auth.cache import ENTRY_SECONDS, TOKENS, ActorCache, Entry, wall_now
+from services.errors import PharmaTraceError, forbidden, invalid
 from services.readmodel.db import writer
 from services.readmodel.tables import ApiToken, Organization
 from services.runtime import Actor, Runtime
 
 PREFIX = "pt_"
-CACHE_TTL_SECONDS = 30.0
-CACHE_MAX_ENTRIES = 10_000
+TOKEN_ID_LENGTH = 12
 
-_TOKENS: Table = ApiToken.__table__  # type: ignore[attr-defined]
 _BY_HASH = select(
-    _TOKENS.c.msp_id, _TOKENS.c.role, _TOKENS.c.user, _TOKENS.c.location, _TOKENS.c.revoked
-).where(_TOKENS.c.token_hash == bindparam("token_hash"))
+    TOKENS.c.msp_id,
+    TOKENS.c.role,
+    TOKENS.c.user,
+    TOKENS.c.location,
+    TOKENS.c.revoked,
+    TOKENS.c.revoked_at,
+    TOKENS.c.expires_at,
+).where(TOKENS.c.token_hash == bindparam("token_hash"))
 
 
 class AuthError(PharmaTraceError):
-    """Missing, unknown or revoked credentials."""
+    """Missing, unknown, expired or revoked credentials (401 UNAUTHENTICATED)."""
 
     def __init__(self, message: str) -> None:
         super().__init__("UNAUTHENTICATED", message, status=401)
 
 
-class _ActorCache:
-    """token hash → (expires at, actor), on the monotonic clock; thread-safe.
-
-    `revocations` counts `invalidate` calls: a look-up that read the token before a revocation
-    must not put it back afterwards, so `put` stores only if the count has not moved since the
-    caller read it (before its SQL query).
-    """
-
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, Actor]] = {}
-        self._lock = threading.Lock()
-        self.revocations = 0
-
-    def get(self, token_hash: str) -> Actor | None:
-        entry = self._entries.get(token_hash)  # a dict read is atomic under the GIL
-        if entry is None:
-            return None
-        if entry[0] <= time.monotonic():
-            self.drop(token_hash)
-            return None
-        return entry[1]
-
-    def put(self, token_hash: str, actor: Actor, revocations: int) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if revocations != self.revocations:
-                return  # revoked meanwhile (maybe this very token): look it up again next time
-            if len(self._entries) >= CACHE_MAX_ENTRIES:
-                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
-                if len(self._entries) >= CACHE_MAX_ENTRIES:
-                    self._entries.clear()
-            self._entries[token_hash] = (now + CACHE_TTL_SECONDS, actor)
-
-    def drop(self, token_hash: str) -> None:
-        with self._lock:
-            self._entries.pop(token_hash, None)
-
-    def invalidate(self, token_hash: str) -> None:
-        with self._lock:
-            self.revocations += 1
-            self._entries.pop(token_hash, None)
-
-
 # One cache per Runtime (each has its own read model); gone with its Runtime.
-_caches: weakref.WeakKeyDictionary[Runtime, _ActorCache] = weakref.WeakKeyDictionary()
+_caches: weakref.WeakKeyDictionary[Runtime, ActorCache] = weakref.WeakKeyDictionary()
 _caches_lock = threading.Lock()
 
 
-def _cache(rt: Runtime) -> _ActorCache:
+def cache_of(rt: Runtime) -> ActorCache:
     cache = _caches.get(rt)
     if cache is None:
         with _caches_lock:
-            cache = _caches.setdefault(rt, _ActorCache())
+            cache = _caches.setdefault(rt, ActorCache())
     return cache
 
 
-def _hash(token: str) -> str:
+def invalidate_everywhere_here(token_hashes: list[str]) -> None:
+    """Drop `token_hashes` from every cache of this process, whatever its database."""
+    with _caches_lock:
+        caches = list(_caches.values())
+    for cache in caches:
+        for token_hash in token_hashes:
+            cache.invalidate(token_hash)
+
+
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(rt: Runtime, *, user: str, msp_id: str, location: str = "") -> str:
+def token_id(token: str) -> str:
+    """The name of a token in listings, logs and revocations: it reveals nothing usable."""
+    return token_hash(token)[:TOKEN_ID_LENGTH]
+
+
+def create_token(
+    rt: Runtime,
+    *,
+    user: str,
+    msp_id: str,
+    location: str = "",
+    expires_in: timedelta | None = None,
+) -> str:
     """A new token for `user` of the registered organization `msp_id`; returned once."""
+    if rt.settings.org and msp_id != rt.settings.org:
+        raise forbidden(
+            "FOREIGN_ORGANIZATION",
+            f"This service is {rt.settings.org}'s: it cannot hold users of {msp_id}.",
+        )
+    if not user.strip():
+        raise invalid("INVALID_USER", "A user name is required.")
+    lifetime = expires_in or timedelta(days=rt.settings.token_lifetime_days)
+    if lifetime <= timedelta(0):
+        raise invalid("INVALID_LIFETIME", "A token's lifetime must be positive.")
     with rt.session() as session:
         org = session.get(Organization, msp_id)
     if org is None:
         raise PharmaTraceError("UNKNOWN_ORGANIZATION", f"{msp_id} is not registered.", status=404)
     token = PREFIX + secrets.token_urlsafe(32)
+    now = wall_now()
     with Session(writer(rt.engine)) as session:
         session.add(
             ApiToken(
-                token_hash=_hash(token),
+                token_hash=token_hash(token),
                 user=user,
                 msp_id=msp_id,
                 role=org.role,
                 location=location or org.gln,
-                created_at=rt.now().isoformat(),
+                created_at=now.isoformat(),
+                expires_at=(now + lifetime).isoformat(),
             )
         )
         session.commit()
     return token
 
 
-def revoke_token(rt: Runtime, token: str) -> bool:
-    """Revoke `token`; this process stops accepting it at once, others within the cache TTL."""
-    token_hash = _hash(token)
-    try:
-        with Session(writer(rt.engine)) as session:
-            row = session.get(ApiToken, token_hash)
-            if row is None:
-                return False
-            row.revoked = True
-            session.add(row)
-            session.commit()
-            return True
-    finally:
-        with _caches_lock:
-            caches = list(_caches.values())
-        for cache in caches:  # every Runtime of this process, whatever its database
-            cache.invalidate(token_hash)
-
-
 def cached_actor(rt: Runtime, token: str) -> Actor | None:
-    """The actor of `token` if this process authenticated it within the TTL; no SQL, no I/O."""
+    """The actor of `token` if this process authenticated it lately; no SQL, no I/O.
+
+    None also when the cache is due to poll for revocations: the caller then authenticates in a
+    worker thread, which polls."""
     if not token.startswith(PREFIX):
         return None
-    return _cache(rt).get(_hash(token))
+    cache = cache_of(rt)
+    if cache.poll_due():
+        return None
+    hashed = token_hash(token)
+    actor = cache.get(hashed, wall_now())
+    if actor is not None:
+        _attribute(actor, hashed)
+    return actor
 
 
 def authenticate(rt: Runtime, token: str) -> Actor:
-    """The actor a bearer token stands for, or `AuthError`."""
+    """The actor a bearer token stands for, or `AuthError` saying why not."""
     if not token.startswith(PREFIX):
         raise AuthError("The API token is missing or malformed.")
-    token_hash = _hash(token)
-    cache = _cache(rt)
-    actor = cache.get(token_hash)
+    hashed = token_hash(token)
+    cache = cache_of(rt)
+    if cache.poll_due():
+        cache.poll(rt)
+    now = wall_now()
+    actor = cache.get(hashed, now)
     if actor is not None:
+        _attribute(actor, hashed)
         return actor
     revocations = cache.revocations
     with rt.engine.connect() as conn:
-        row = conn.execute(_BY_HASH, {"token_hash": token_hash}).first()
-    if row is None or row.revoked:
-        raise AuthError("The API token is unknown or revoked.")
+        row = conn.execute(_BY_HASH, {"token_hash": hashed}).first()
+    if row is None:
+        raise AuthError("The API token is unknown.")
+    if row.revoked:
+        raise AuthError(f"The API token was revoked ({row.revoked_at or 'date not recorded'}).")
+    expires_at = datetime.fromisoformat(row.expires_at) if row.expires_at else None
+    if expires_at is not None and expires_at <= now:
+        raise AuthError(f"The API token expired at {row.expires_at}; ask for a new one.")
+    if rt.settings.org and row.msp_id != rt.settings.org:
+        raise AuthError(
+            f"The API token belongs to a user of {row.msp_id}; this service acts only for "
+            f"{rt.settings.org}."
+        )
     actor = Actor(msp_id=row.msp_id, role=row.role, user=row.user, location=row.location)
-    cache.put(token_hash, actor, revocations)
+    cache.put(hashed, Entry(time.monotonic() + ENTRY_SECONDS, actor, expires_at), revocations)
+    _attribute(actor, hashed)
     return actor
+
+
+def _attribute(actor: Actor, hashed: str) -> None:
+    """Writes made in this context from now on are the token's user's (services.audit): a page
+    that authenticates inline and then writes is audited without further ceremony. The API's
+    dependency adds the client address on top."""
+    set_attribution(
+        Attribution(
+            msp_id=actor.msp_id,
+            user=actor.user,
+            role=actor.role,
+            location=actor.location,
+            origin=f"token {hashed[:TOKEN_ID_LENGTH]}",
+        )
+    )
+
+
+def revoke_where(rt: Runtime, condition: ColumnElement[bool]) -> list[str]:
+    """Revoke every not yet revoked token matching `condition`; their hashes."""
+    with writer(rt.engine).begin() as conn:
+        hashes = [
+            row.token_hash
+            for row in conn.execute(
+                select(TOKENS.c.token_hash).where(and_(condition, TOKENS.c.revoked.is_(False)))
+            )
+        ]
+        if hashes:
+            conn.execute(
+                update(TOKENS)
+                .where(TOKENS.c.token_hash.in_(hashes))
+                .values(revoked=True, revoked_at=wall_now().isoformat())
+            )
+    invalidate_everywhere_here(hashes)
+    return hashes
+
+
+def revoke_token(rt: Runtime, token: str) -> bool:
+    """Revoke `token` itself; False if it is unknown or was revoked already."""
+    return bool(revoke_where(rt, TOKENS.c.token_hash == token_hash(token)))

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from services.cli import batch_import, batches, index, ledger, orgs, products, users
+from services.cli.audit import audit_command
 from services.cli.bootstrap import init
 from services.cli.context import CliState
 from services.cli.custody import receive, ship
@@ -75,6 +76,7 @@ app.command("dispense")(dispense_command)
 app.command("undo")(undo_command)
 app.command("scan")(scan_command)
 app.add_typer(users.app, name="users")
+app.command("audit")(audit_command)
 app.add_typer(index.app, name="index")
 app.add_typer(ledger.app, name="ledger")
 

@@ -24,7 +24,7 @@ class Frames:
     scans: pd.DataFrame  # id, at, msp_id, location, gtin, lot, serial, result
     events: pd.DataFrame  # block, tx_index, name, at, actor, gtin, lot, serial, status
     shipments: pd.DataFrame  # one row per line: shipment_id, sender, receiver, ..., quantity
-    batches: pd.DataFrame  # gtin, lot, status, status_changed_at, quantity
+    batches: pd.DataFrame  # gtin, lot, status, status_changed_at, quantity, manufacturer
     orgs: pd.DataFrame  # msp_id, name, latitude, longitude
 
 
@@ -79,7 +79,14 @@ def load(engine: Engine, batches: set[tuple[str, str]] | None = None) -> Frames:
         engine,
     )
     batch_rows = pd.read_sql(
-        select(Batch.gtin, Batch.lot, Batch.status, Batch.status_changed_at, Batch.quantity),  # type: ignore[call-overload]
+        select(  # type: ignore[call-overload]
+            Batch.gtin,
+            Batch.lot,
+            Batch.status,
+            Batch.status_changed_at,
+            Batch.quantity,
+            Batch.manufacturer,
+        ),
         engine,
     )
     orgs = pd.read_sql(

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from services.detection.data import Frames, load
 from services.detection.rules import Finding, RuleSet, iso
 from services.detection.tables import Alert
+from services.readmodel.db import writer
 from services.runtime import Runtime
 
 
@@ -58,7 +59,9 @@ def store(rt: Runtime, findings: list[Finding]) -> tuple[int, int]:
     ensure_table(rt)
     now = iso(rt.now())
     new = updated = 0
-    with Session(rt.engine) as session:
+    # BEGIN IMMEDIATE (SQLite): take the write lock before reading, so a scan committed in
+    # between cannot make SQLite refuse the upgrade to a write.
+    with Session(writer(rt.engine)) as session:
         for f in findings:
             fields: dict[str, Any] = {
                 "rule": f.rule,

@@ -226,18 +226,26 @@ class UnknownCodeRule(Rule):
 
 @dataclass
 class CustodyWithoutShipmentRule(Rule):
-    """An organization holding packs of a batch that nobody shipped to it."""
+    """An organization holding packs of a batch that nobody shipped to it, or more packs than
+    were shipped to it (verification said QUANTITY_EXCEEDED: all it received is gone, yet it
+    scans another pack of the batch: quantity inflation)."""
 
     name: ClassVar[str] = "custody_without_shipment"
     description: ClassVar[str] = "packs found at an organization no shipment reached"
+    results: tuple[str, ...] = ("NOT_IN_CUSTODY", "QUANTITY_EXCEEDED")
 
     def run(self, frames: Frames, now: datetime) -> list[Finding]:
         scans = frames.scans
-        hits = scans[scans["result"] == "NOT_IN_CUSTODY"]
+        hits = scans[scans["result"].isin(self.results)]
         names = _names(frames)
         findings = []
         for (msp_id, gtin, lot), rows in _groups(hits, ["msp_id", "gtin", "lot"]):
             serials = sorted({x for x in rows["serial"] if isinstance(x, str)})
+            why = (
+                "although no shipment of that batch to it is recorded"
+                if "NOT_IN_CUSTODY" in rows["result"]
+                else "although every pack of that batch shipped to it is already accounted for"
+            )
             findings.append(
                 Finding(
                     rule=self.name,
@@ -246,8 +254,8 @@ class CustodyWithoutShipmentRule(Rule):
                     certain=True,
                     sentence=(
                         f"{names.get(msp_id, msp_id)} scanned {_plural(len(serials), 'pack')} of "
-                        f"batch {lot} (GTIN {gtin}) although no shipment of that batch to it is "
-                        "recorded: the packs entered the supply chain outside the ledger."
+                        f"batch {lot} (GTIN {gtin}) {why}: the packs entered the supply chain "
+                        "outside the ledger."
                     ),
                     evidence=_scan_ids(rows),
                     first_seen=iso(min(rows["at"])),
@@ -263,20 +271,39 @@ class CustodyWithoutShipmentRule(Rule):
 
 @dataclass
 class RecalledInUseRule(Rule):
-    """A recalled or withdrawn batch still scanned or shipped after its recall."""
+    """A recalled or withdrawn batch still scanned or shipped after its recall.
+
+    Recall handling is not use: the manufacturer's own scans (returned packs arriving), shipments
+    back to the manufacturer (the only movement the contract allows), and a holder's scans in
+    the `return_window` before it ships the batch back to the manufacturer (it checks what it
+    sends) raise nothing. So a scan is judged only once its `return_window` has passed: an
+    incremental run an hour after the scan cannot know that the return is on its way, and an
+    alert once stored stays. Recall alerts come that much later; the scanner's own verdict
+    (BATCH_RECALLED, red) is immediate. Scans of codes the batch does not contain (unknown
+    serials) are the unknown-code rule's."""
 
     name: ClassVar[str] = "recalled_in_use"
     description: ClassVar[str] = "recalled or withdrawn batch still scanned or moving"
+    return_window: timedelta = timedelta(hours=12)
 
     def run(self, frames: Frames, now: datetime) -> list[Finding]:
         recalled = frames.batches[frames.batches["status"].isin(RECALLED_STATUSES)]
         if recalled.empty:
             return []
-        keys = recalled[["gtin", "lot", "status", "status_changed_at"]]
-        scans = frames.scans.merge(keys, on=["gtin", "lot"])
-        scans = scans[scans["at"] > scans["status_changed_at"]]
+        keys = recalled[["gtin", "lot", "status", "status_changed_at", "manufacturer"]]
         ships = frames.shipments.merge(keys, on=["gtin", "lot"], suffixes=("", "_batch"))
         ships = ships[ships["shipped_at"] > ships["status_changed_at"]]
+        returned = ships["receiver"] == ships["manufacturer"]
+        returns = ships[returned][["gtin", "lot", "sender", "shipped_at"]]
+        ships = ships[~returned]
+        scans = frames.scans[~frames.scans["result"].isin(UNKNOWN_RESULTS)]
+        scans = scans.merge(keys, on=["gtin", "lot"])
+        scans = scans[
+            (scans["at"] > scans["status_changed_at"])
+            & (scans["msp_id"] != scans["manufacturer"])
+            & (scans["at"] <= pd.Timestamp(now) - self.return_window)
+        ]
+        scans = scans[~self._before_return(scans, returns)]
         names = _names(frames)
         findings = []
         for (gtin, lot, msp_id), rows in _groups(scans, ["gtin", "lot", "msp_id"]):
@@ -325,6 +352,19 @@ class RecalledInUseRule(Rule):
                 )
             )
         return findings
+
+    def _before_return(self, scans: pd.DataFrame, returns: pd.DataFrame) -> pd.Series:
+        """Per scan: did its organization ship the batch back within `return_window` after?"""
+        if returns.empty or scans.empty:
+            return pd.Series(False, index=scans.index)
+        pairs = scans.reset_index().merge(
+            returns,
+            left_on=["gtin", "lot", "msp_id"],
+            right_on=["gtin", "lot", "sender"],
+        )
+        lead = pairs["shipped_at"] - pairs["at"]
+        handled = pairs[(lead >= pd.Timedelta(0)) & (lead <= self.return_window)]["index"]
+        return pd.Series(scans.index.isin(handled), index=scans.index)
 
 
 @dataclass
@@ -383,7 +423,14 @@ class QuantityDriftRule(Rule):
 @dataclass
 class ScanVelocityRule(Rule):
     """The same code scanned too often: `burst` times within `burst_window` at two or more
-    places, or `weekly` times within `weekly_window` anywhere."""
+    places, or `weekly` times within `weekly_window` anywhere.
+
+    A genuine pack moving fast is scanned that often too: goods-out at the wholesaler, goods-in
+    and at the counter at the pharmacy, all within a day. So a burst counts only when the code
+    goes from one organization to another with no shipment of its batch between them recorded
+    before the later scan (at least `unexplained_moves` times): a pack that goes back, or
+    sideways to a pharmacy its holder never supplied, is two packs. A place is an organization
+    and its premises."""
 
     name: ClassVar[str] = "scan_velocity"
     certain: ClassVar[bool] = False
@@ -391,31 +438,39 @@ class ScanVelocityRule(Rule):
     burst: int = 3
     burst_window: timedelta = timedelta(hours=24)
     burst_places: int = 2
+    unexplained_moves: int = 1
     weekly: int = 10
     weekly_window: timedelta = timedelta(days=7)
 
     def run(self, frames: Frames, now: datetime) -> list[Finding]:
         scans = frames.scans.dropna(subset=["serial"])
-        sizes = scans.groupby(["gtin", "serial"])["id"].transform("size")
-        scans = scans[sizes >= min(self.burst, self.weekly)]
         if scans.empty:
             return []
-        scans = scans.sort_values(["gtin", "serial", "at"], kind="stable").reset_index(drop=True)
+        # Integer codes for (GTIN, serial): counting, sorting and windowing on them instead of
+        # the strings keeps a million scans at a few seconds.
+        code = scans.groupby(["gtin", "serial"], sort=False).ngroup().to_numpy(dtype=np.int64)
+        keep = np.bincount(code)[code] >= min(self.burst, self.weekly)
+        scans, code = scans[keep], code[keep]
+        if scans.empty:
+            return []
+        # Whole seconds whatever the frame's time unit (the read model's is µs).
+        seconds = (scans["at"] - scans["at"].min()).dt.total_seconds().to_numpy(dtype=np.int64)
+        order = np.lexsort((seconds, code))  # stable: by code, then time
+        scans = scans.iloc[order].reset_index(drop=True)
+        code, seconds = code[order], seconds[order]
         # One sortable int64 key per scan: code number, then seconds; a window never crosses
         # into the next code because codes are 10^10 s apart.
-        code = scans.groupby(["gtin", "serial"], sort=False).ngroup().to_numpy(dtype=np.int64)
-        seconds = (scans["at"].astype("int64") // 10**6).to_numpy()  # microseconds → s
-        seconds = seconds - seconds.min()
         key = code * 10**10 + seconds
         starts: set[int] = set()
         for window, minimum in ((self.burst_window, self.burst), (self.weekly_window, self.weekly)):
             ends = np.searchsorted(key, key + int(window.total_seconds()), side="left")
             starts.update(np.flatnonzero(ends - np.arange(len(key)) >= minimum).tolist())
         names = _names(frames)
+        handoffs = _handoffs(frames.shipments)
         findings = []
         for codes_rows in _groups(scans[np.isin(code, code[sorted(starts)])], ["gtin", "serial"]):
             (gtin, serial), rows = codes_rows
-            found = self._peak(rows)
+            found = self._peak(rows, handoffs)
             if found is None:
                 continue
             window_rows, score = found
@@ -445,13 +500,16 @@ class ScanVelocityRule(Rule):
             )
         return findings
 
-    def _peak(self, rows: Group) -> tuple[dict[str, list[Any]], float] | None:
+    def _peak(
+        self, rows: Group, handoffs: dict[tuple[str, str, str, str], Any]
+    ) -> tuple[dict[str, list[Any]], float] | None:
         """The busiest qualifying window of one code's scans (in time order), and its score."""
-        times, locations = rows["at"], rows["location"]
+        times, places = rows["at"], list(zip(rows["msp_id"], rows["location"], strict=True))
+        unexplained = self._unexplained(rows, handoffs)
         best: tuple[dict[str, list[Any]], float] | None = None
-        for window_length, minimum, places_needed in (
-            (self.burst_window, self.burst, self.burst_places),
-            (self.weekly_window, self.weekly, 1),
+        for window_length, minimum, places_needed, moves_needed in (
+            (self.burst_window, self.burst, self.burst_places, self.unexplained_moves),
+            (self.weekly_window, self.weekly, 1, 0),
         ):
             end = 0
             for start in range(len(times)):
@@ -459,14 +517,40 @@ class ScanVelocityRule(Rule):
                 while end < len(times) and times[end] - times[start] < window_length:
                     end += 1
                 count = end - start
-                places = len(set(locations[start:end]))
-                if count < minimum or places < places_needed:
+                n_places = len(set(places[start:end]))
+                moves = sum(unexplained[start + 1 : end])
+                if count < minimum or n_places < places_needed or moves < moves_needed:
                     continue
-                score = round(min(1.0, 0.5 + 0.1 * (count - minimum) + 0.15 * (places - 1)), 3)
+                score = round(min(1.0, 0.5 + 0.1 * (count - minimum) + 0.15 * (n_places - 1)), 3)
                 if best is None or score > best[1]:
                     columns = ("id", "at", "msp_id", "lot")
                     best = ({c: rows[c][start:end] for c in columns}, score)
         return best
+
+    @staticmethod
+    def _unexplained(rows: Group, handoffs: dict[tuple[str, str, str, str], Any]) -> list[bool]:
+        """Per scan: the code came from another organization with no shipment of its batch from
+        there to here recorded before this scan."""
+        msp, lots, times = rows["msp_id"], rows["lot"], rows["at"]
+        gtin = rows.first()["gtin"]
+        out = [False]
+        for i in range(1, len(msp)):
+            if msp[i] == msp[i - 1]:
+                out.append(False)
+                continue
+            shipped = handoffs.get((gtin, lots[i], msp[i - 1], msp[i]))
+            out.append(shipped is None or shipped > times[i])
+        return out
+
+
+def _handoffs(shipments: pd.DataFrame) -> dict[tuple[str, str, str, str], Any]:
+    """(gtin, lot, sender, receiver) → when that batch was first shipped along that leg."""
+    if shipments.empty:
+        return {}
+    first: dict[Any, Any] = (
+        shipments.groupby(["gtin", "lot", "sender", "receiver"])["shipped_at"].min().to_dict()
+    )
+    return first
 
 
 def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
@@ -481,36 +565,53 @@ def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
 @dataclass
 class ImpossibleTravelRule(Rule):
     """The same pack scanned at two organizations farther apart than it could have travelled in
-    the time between the scans."""
+    the time between the scans.
+
+    Unless a shipment of its batch went from the first to the second between the two scans
+    (`shipment_slack` before the first allowed: the goods-out scan comes just before the
+    shipment is recorded): then it did travel that fast, by air freight."""
 
     name: ClassVar[str] = "impossible_travel"
     certain: ClassVar[bool] = False
     description: ClassVar[str] = "same pack at two places faster than it could move"
     max_speed_kmh: float = 300.0
     min_distance_km: float = 50.0
+    explained_by_shipment: bool = True
+    shipment_slack: timedelta = timedelta(hours=1)
 
     def run(self, frames: Frames, now: datetime) -> list[Finding]:
         coords = frames.orgs.dropna(subset=["latitude", "longitude"])
         scans = frames.scans.dropna(subset=["serial"]).merge(
             coords[["msp_id", "latitude", "longitude"]], on="msp_id"
         )
-        scans = scans.sort_values(["gtin", "serial", "at"], kind="stable")
-        previous = scans.shift(1)
-        same_code = (previous["gtin"] == scans["gtin"]) & (previous["serial"] == scans["serial"])
-        moved = same_code & (previous["msp_id"] != scans["msp_id"])
-        pairs = scans[moved].assign(
-            prev_id=previous["id"],
-            prev_msp=previous["msp_id"],
-            prev_at=previous["at"],
+        if scans.empty:
+            return []
+        # Consecutive scans of one code at two organizations. Sorting and comparing integer
+        # codes instead of the GTIN and serial strings keeps a million scans at a few seconds.
+        code = scans.groupby(["gtin", "serial"], sort=False).ngroup().to_numpy()
+        place = pd.factorize(scans["msp_id"])[0]
+        order = np.lexsort((scans["at"].astype("int64").to_numpy(), code))  # stable
+        scans, code, place = scans.iloc[order], code[order], place[order]
+        moved = np.flatnonzero((code[1:] == code[:-1]) & (place[1:] != place[:-1])) + 1
+        if len(moved) == 0:
+            return []
+        current, previous = scans.iloc[moved], scans.iloc[moved - 1]
+        pairs = current.assign(
+            prev_id=previous["id"].to_numpy(),
+            prev_msp=previous["msp_id"].to_numpy(),
+            prev_at=previous["at"].array,
             km=haversine_km(
-                previous["latitude"], previous["longitude"], scans["latitude"], scans["longitude"]
+                previous["latitude"].to_numpy(),
+                previous["longitude"].to_numpy(),
+                current["latitude"].to_numpy(),
+                current["longitude"].to_numpy(),
             ),
         )
-        if pairs.empty:
-            return []
         hours = (pairs["at"] - pairs["prev_at"]).dt.total_seconds() / 3600
         pairs = pairs.assign(kmh=pairs["km"] / hours.clip(lower=1 / 60))
         pairs = pairs[(pairs["km"] >= self.min_distance_km) & (pairs["kmh"] > self.max_speed_kmh)]
+        if self.explained_by_shipment:
+            pairs = pairs[~self._shipped_between(pairs, frames.shipments)]
         names = _names(frames)
         findings = []
         for row in _rows(pairs):
@@ -541,6 +642,23 @@ class ImpossibleTravelRule(Rule):
                 )
             )
         return findings
+
+    def _shipped_between(self, pairs: pd.DataFrame, shipments: pd.DataFrame) -> pd.Series:
+        """Per pair of scans: a shipment of the batch went from the first place to the second
+        between them."""
+        if pairs.empty or shipments.empty:
+            return pd.Series(False, index=pairs.index)
+        legs = shipments[["gtin", "lot", "sender", "receiver", "shipped_at"]]
+        joined = pairs[["gtin", "lot", "prev_msp", "msp_id", "prev_at", "at"]].reset_index()
+        joined = joined.merge(
+            legs,
+            left_on=["gtin", "lot", "prev_msp", "msp_id"],
+            right_on=["gtin", "lot", "sender", "receiver"],
+        )
+        inside = (joined["shipped_at"] >= joined["prev_at"] - self.shipment_slack) & (
+            joined["shipped_at"] <= joined["at"]
+        )
+        return pd.Series(pairs.index.isin(joined[inside]["index"]), index=pairs.index)
 
 
 @dataclass

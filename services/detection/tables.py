@@ -1,4 +1,4 @@
-"""The alerts table: off-chain, like the scan log.
+"""The alerts table and its workflow notes: off-chain, like the scan log.
 
 Not in DERIVED_TABLES: an alert's status (open → investigating → confirmed / false_alarm) is an
 investigator's work, which a rebuild of the read model from the ledger must not erase; and most
@@ -38,3 +38,20 @@ class DetectionCursor(SQLModel, table=True):
     scan_id: int
     block: int
     tx_index: int
+
+
+class AlertNote(SQLModel, table=True):
+    """One step of an alert's workflow: who moved it from which status to which, when, and why.
+
+    Off-chain like the alert itself, and append-only: the history of an investigation is never
+    rewritten. A note without a change of status has `from_status == to_status`.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_key: str = Field(index=True, max_length=300)
+    at: str = Field(index=True)  # ISO 8601 UTC, the runtime's clock
+    msp_id: str = Field(max_length=64)
+    user: str
+    from_status: str
+    to_status: str = Field(index=True)
+    note: str = ""

@@ -7,8 +7,10 @@ scans. The regulator's full reports (timeline, graph, map, PDF, EPCIS) build on 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, or_, select
 
 from services.errors import not_found
@@ -25,29 +27,60 @@ from services.readmodel.tables import (
 )
 from services.runtime import Runtime
 
+# Columns, not entities: a batch can have tens of thousands of events and scans, and building an
+# ORM object per row costs more than the query itself.
+EVENT_COLUMNS = (
+    col(LedgerEvent.block),
+    col(LedgerEvent.tx_index),
+    col(LedgerEvent.tx_id),
+    col(LedgerEvent.name),
+    col(LedgerEvent.at),
+    col(LedgerEvent.actor),
+    col(LedgerEvent.payload),
+)
+SCAN_COLUMNS = (
+    col(Scan.at),
+    col(Scan.msp_id),
+    col(Scan.user),
+    col(Scan.location),
+    col(Scan.serial),
+    col(Scan.result),
+    col(Scan.light),
+    col(Scan.reasons),
+)
 
-def _event(row: LedgerEvent) -> dict[str, Any]:
+
+def _rows(session: Session, query: sa.Executable) -> Sequence[Sequence[Any]]:
+    """Plain tuples of the query's columns, in the session's transaction."""
+    return session.connection().execute(query).all()
+
+
+def event_record(row: Sequence[Any]) -> dict[str, Any]:
+    """A row of EVENT_COLUMNS as the provenance dict of a ledger event."""
+    block, tx_index, tx_id, name, at, actor, payload = row
     return {
-        "block": row.block,
-        "tx_index": row.tx_index,
-        "tx_id": row.tx_id,
-        "name": row.name,
-        "at": row.at,
-        "actor": row.actor,
-        "payload": json.loads(row.payload),
+        "block": block,
+        "tx_index": tx_index,
+        "tx_id": tx_id,
+        "name": name,
+        "at": at,
+        "actor": actor,
+        "payload": json.loads(payload),
     }
 
 
-def _scan(row: Scan) -> dict[str, Any]:
+def scan_record(row: Sequence[Any]) -> dict[str, Any]:
+    """A row of SCAN_COLUMNS as the provenance dict of a scan."""
+    at, msp_id, user, location, serial, result, light, reasons = row
     return {
-        "at": row.at,
-        "msp_id": row.msp_id,
-        "user": row.user,
-        "location": row.location,
-        "serial": row.serial,
-        "result": row.result,
-        "light": row.light,
-        "reasons": json.loads(row.reasons),
+        "at": at,
+        "msp_id": msp_id,
+        "user": user,
+        "location": location,
+        "serial": serial,
+        "result": result,
+        "light": light,
+        "reasons": json.loads(reasons),
     }
 
 
@@ -76,26 +109,32 @@ def _shipments(session: Session, gtin: str, lot: str) -> list[dict[str, Any]]:
     ]
 
 
-def batch_provenance(rt: Runtime, gtin: str, lot: str) -> dict[str, Any]:
+def batch_records(rt: Runtime, gtin: str, lot: str) -> dict[str, Any]:
+    """`batch_provenance` with its events and scans as unparsed rows (EVENT_COLUMNS,
+    SCAN_COLUMNS; JSON still text): for a report that parses only the entries it shows."""
     with rt.session() as session:
         batch = session.get(Batch, (gtin, lot))
         if batch is None:
             raise not_found("UNKNOWN_BATCH", f"No batch {lot} of GTIN {gtin}.")
         shipments = _shipments(session, gtin, lot)
         ids = [s["shipment_id"] for s in shipments]
-        events = session.exec(
-            select(LedgerEvent)
+        events = _rows(
+            session,
+            sa.select(*EVENT_COLUMNS)
             .where(
                 or_(
                     (col(LedgerEvent.gtin) == gtin) & (col(LedgerEvent.lot) == lot),
                     col(LedgerEvent.shipment_id).in_(ids),
                 )
             )
-            .order_by(col(LedgerEvent.block), col(LedgerEvent.tx_index))
-        ).all()
-        scans = session.exec(
-            select(Scan).where(Scan.gtin == gtin, Scan.lot == lot).order_by(Scan.at)
-        ).all()
+            .order_by(col(LedgerEvent.block), col(LedgerEvent.tx_index)),
+        )
+        scans = _rows(
+            session,
+            sa.select(*SCAN_COLUMNS)
+            .where(col(Scan.gtin) == gtin, col(Scan.lot) == lot)
+            .order_by(col(Scan.at)),
+        )
         holdings = session.exec(
             select(Holding).where(Holding.gtin == gtin, Holding.lot == lot)
         ).all()
@@ -105,27 +144,40 @@ def batch_provenance(rt: Runtime, gtin: str, lot: str) -> dict[str, Any]:
             "product": product.model_dump() if product else None,
             "holdings": [{"msp_id": h.msp_id, "quantity": h.quantity} for h in holdings],
             "shipments": shipments,
-            "events": [_event(e) for e in events],
-            "scans": [_scan(s) for s in scans],
+            "events": events,
+            "scans": scans,
         }
+
+
+def batch_provenance(rt: Runtime, gtin: str, lot: str) -> dict[str, Any]:
+    """A batch's record, holders, shipments, ledger events (with block and transaction) and scans;
+    404 UNKNOWN_BATCH if there is none."""
+    records = batch_records(rt, gtin, lot)
+    records["events"] = [event_record(e) for e in records["events"]]
+    records["scans"] = [scan_record(s) for s in records["scans"]]
+    return records
 
 
 def pack_provenance(rt: Runtime, gtin: str, serial: str) -> dict[str, Any]:
     with rt.session() as session:
         registered = session.get(SerialNumber, (gtin, serial))
-        scans = session.exec(
-            select(Scan).where(Scan.gtin == gtin, Scan.serial == serial).order_by(Scan.at)
-        ).all()
+        scans = _rows(
+            session,
+            sa.select(*SCAN_COLUMNS)
+            .where(col(Scan.gtin) == gtin, col(Scan.serial) == serial)
+            .order_by(col(Scan.at)),
+        )
         if registered is None and not scans:
             raise not_found(
                 "UNKNOWN_SERIAL", f"Serial {serial} of GTIN {gtin} was never registered or scanned."
             )
         pack = session.get(Pack, (gtin, serial))
-        events = session.exec(
-            select(LedgerEvent)
-            .where(LedgerEvent.gtin == gtin, LedgerEvent.serial == serial)
-            .order_by(col(LedgerEvent.block), col(LedgerEvent.tx_index))
-        ).all()
+        events = _rows(
+            session,
+            sa.select(*EVENT_COLUMNS)
+            .where(col(LedgerEvent.gtin) == gtin, col(LedgerEvent.serial) == serial)
+            .order_by(col(LedgerEvent.block), col(LedgerEvent.tx_index)),
+        )
         lot = registered.lot if registered else None
         return {
             "gtin": gtin,
@@ -135,6 +187,6 @@ def pack_provenance(rt: Runtime, gtin: str, serial: str) -> dict[str, Any]:
             "status": pack.status if pack else ("active" if registered else "unknown"),
             "pack": pack.model_dump() if pack else None,
             "batch_shipments": _shipments(session, gtin, lot) if lot else [],
-            "events": [_event(e) for e in events],
-            "scans": [_scan(s) for s in scans],
+            "events": [event_record(e) for e in events],
+            "scans": [scan_record(s) for s in scans],
         }

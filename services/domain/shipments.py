@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import col, or_, select
 
+from services.domain import logistic_units
 from services.errors import not_found
 from services.readmodel.tables import Shipment, ShipmentLine
 from services.runtime import Actor, Committed, Runtime
@@ -59,6 +60,14 @@ def ship(
             for line in lines
         ],
     }
+    units = logistic_units.units_for_shipment(
+        rt,
+        actor=actor,
+        ssccs=[sscc for line in lines for sscc in line.ssccs],
+        shipment_id=body["shipment_id"],
+    )
+    if units:  # the cases' contents travel with the shipment, for the receiver to resolve
+        body["logistic_units"] = units
     if actor.location:
         body["from_location"] = actor.location
     if to_location:

@@ -325,6 +325,7 @@ class WriteLockBusy(Exception):  # noqa: N818  (a state to handle, not a failure
             raise
         finally:
             connection.close()
+        rt.scan_recorded()
         return verdict
 
 
@@ -367,6 +368,7 @@ def verify(rt: Runtime, *, actor: Actor, code: str, lock_wait_ms: int | None = N
         raise
     finally:
         connection.close()  # back to the pool
+    rt.scan_recorded()  # wakes live detection: sets a flag, never waits
     return verdict
 
 

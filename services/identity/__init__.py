@@ -9,8 +9,16 @@ from services.identity.msp import (
     IdentityError,
     MspDirectory,
     OrgIdentity,
+    copy_for_service,
     create_organization,
     is_valid_msp_id,
 )
 
-__all__ = ["IdentityError", "MspDirectory", "OrgIdentity", "create_organization", "is_valid_msp_id"]
+__all__ = [
+    "IdentityError",
+    "MspDirectory",
+    "OrgIdentity",
+    "copy_for_service",
+    "create_organization",
+    "is_valid_msp_id",
+]

@@ -118,6 +118,24 @@ def create_organization(root: Path, msp_id: str, users: tuple[str, ...] = ("serv
         (user_dir / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
+def copy_for_service(root: Path, dest: Path, msp_id: str) -> None:
+    """The MSP folder of `msp_id`'s own service: its users' certificates and keys, and every
+    organization's CA certificate (to check the others' signatures), but no other private key and
+    no CA key (users are issued where the CA key is kept, not by the service)."""
+    if not (root / msp_id / "ca" / "ca.pem").exists():
+        raise IdentityError(f"No identity of {msp_id} under {root}.")
+    for ca in root.glob("*/ca/ca.pem"):
+        target = dest / ca.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(ca.read_bytes())
+    for user_file in (root / msp_id / "users").glob("*/*.pem"):
+        target = dest / user_file.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(user_file.read_bytes())
+        if user_file.name == "key.pem":
+            target.chmod(0o600)
+
+
 class MspDirectory:
     """The organizations known under one root: loads signers and verifies signatures."""
 
@@ -128,6 +146,12 @@ class MspDirectory:
 
     def msp_ids(self) -> list[str]:
         return sorted(p.parent.parent.name for p in self.root.glob("*/ca/ca.pem"))
+
+    def key_holders(self, *, excluding: str = "") -> list[str]:
+        """The organizations whose users' private keys are in this folder."""
+        return sorted(
+            {p.parent.parent.parent.name for p in self.root.glob("*/users/*/key.pem")} - {excluding}
+        )
 
     def identity(self, msp_id: str, user: str = "service") -> OrgIdentity:
         """The signing identity of `user` in `msp_id`."""

@@ -22,6 +22,7 @@ from services.readmodel.tables import (
     Product,
     Shipment,
     ShipmentLine,
+    ShipmentLogisticUnit,
 )
 
 Payload = dict[str, Any]
@@ -84,6 +85,14 @@ def _shipment(session: Session, payload: Payload) -> None:
                 received=received.get(key, line["quantity"]) if is_received else None,
                 serials=json.dumps(line.get("serials", [])),
                 ssccs=json.dumps(line.get("ssccs", [])),
+            )
+        )
+    for unit in shipment.get("logistic_units", []):
+        session.merge(
+            ShipmentLogisticUnit(
+                shipment_id=shipment["shipment_id"],
+                sscc=unit["sscc"],
+                contents=json.dumps(unit["contents"]),
             )
         )
     _holdings(session, payload)

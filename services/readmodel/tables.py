@@ -83,6 +83,15 @@ class ShipmentLine(SQLModel, table=True):
     ssccs: str = "[]"  # JSON list
 
 
+class ShipmentLogisticUnit(SQLModel, table=True):
+    """A case or pallet (SSCC) of a shipment and its contents, as the Ship transaction recorded
+    them: how a receiver's own read model resolves an SSCC label it scans."""
+
+    shipment_id: str = Field(primary_key=True, max_length=64)
+    sscc: str = Field(primary_key=True, max_length=18, index=True)
+    contents: str  # JSON list of {gtin, lot, quantity, serials}
+
+
 class Pack(SQLModel, table=True):
     """Packs whose status ever changed on the ledger; all others are active."""
 
@@ -128,6 +137,7 @@ DERIVED_TABLES: list[type[SQLModel]] = [
     Holding,
     Shipment,
     ShipmentLine,
+    ShipmentLogisticUnit,
     Pack,
     LedgerEvent,
     IndexCheckpoint,
@@ -169,6 +179,18 @@ class SerialNumber(SQLModel, table=True):
     leaf_index: int
 
 
+class LogisticUnit(SQLModel, table=True):
+    """A case or pallet a custodian packed, before it ships: its SSCC (allocated from the
+    organization's numbering) and contents. Off chain; the contents reach the ledger with the
+    shipment that carries the unit (`ShipmentLogisticUnit`)."""
+
+    sscc: str = Field(primary_key=True, max_length=18)
+    msp_id: str = Field(index=True, max_length=64)
+    contents: str  # JSON list of {gtin, lot, quantity, serials}
+    created_at: str
+    created_by: str = ""
+
+
 class ApiToken(SQLModel, table=True):
     """A user's API token, stored as a SHA-256 hash only."""
 
@@ -179,6 +201,32 @@ class ApiToken(SQLModel, table=True):
     location: str = ""
     created_at: str
     revoked: bool = False
+    expires_at: str | None = None  # ISO UTC; None only for tokens made before expiry existed
+    revoked_at: str | None = Field(default=None, index=True)  # other processes poll this
+    last_used_at: str | None = None  # refreshed at most once per cache period, not per request
+
+
+class AuditEntry(SQLModel, table=True):
+    """One attempted ledger write: who (user, organization, role), where, when, and the outcome.
+
+    Off chain because the user and the premises are known only to the service; the organization
+    that signed is also on the ledger (the transaction's creator), so `tx_id` ties the two.
+    """
+
+    __table_args__ = (Index("auditentry_org_at", "msp_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: str = Field(index=True)
+    msp_id: str
+    user: str = Field(index=True)
+    role: str
+    location: str
+    origin: str  # "api <client address>", "cli <os user>@<host>", …
+    action: str = Field(index=True)  # the contract function
+    outcome: str  # "committed" or the refusal's error code
+    tx_id: str | None = None
+    block: int | None = None
+    detail: str = ""  # the request body (canonical JSON, capped) or the refusal's message
 
 
 class IdempotencyRecord(SQLModel, table=True):

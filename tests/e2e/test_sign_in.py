@@ -48,7 +48,7 @@ def test_given_a_wrong_or_foreign_token_when_signing_in_then_the_page_says_why(
     page.get_by_label("API token").fill("pt_" + "x" * 43)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("UNAUTHENTICATED")
-    expect(page.get_by_role("alert")).to_contain_text("unknown or revoked")
+    expect(page.get_by_role("alert")).to_contain_text("The API token is unknown")
 
     page.get_by_label("API token").fill(site.tokens["pharmacy_a"])
     page.get_by_role("button", name="Sign in").click()

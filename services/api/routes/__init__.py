@@ -20,6 +20,7 @@ _DESCRIPTIONS = {
     409: "The request conflicts with the current state (or reuses an Idempotency-Key).",
     413: "The request body is too large (PAYLOAD_TOO_LARGE).",
     422: "The request does not fit the schema or the contract's rules.",
+    429: "Too many requests with this token (RATE_LIMITED); retry after Retry-After seconds.",
     503: "The ledger cannot be reached; nothing was recorded. Retry.",
 }
 
@@ -37,18 +38,26 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def build_api_router() -> APIRouter:
     from services.api.routes import (
+        alerts,
+        audit,
         batches,
+        logistic_units,
         me,
+        notifications,
         organizations,
         packs,
         products,
         provenance,
         scanning,
         shipments,
+        tokens,
     )
 
     router = APIRouter(responses=errors(401, 422))
     for module in (
+        alerts,
+        audit,
+        tokens,
         me,
         organizations,
         products,
@@ -57,6 +66,8 @@ def build_api_router() -> APIRouter:
         scanning,
         packs,
         provenance,
+        logistic_units,
+        notifications,
     ):
         router.include_router(module.router)
     return router

@@ -70,7 +70,7 @@ def register_organization(
     "/{msp_id}/licence",
     operation_id="set_licence_status",
     response_model=OrganizationCommitted,
-    responses=errors(403, 404),
+    responses=errors(403, 404, 409),  # 409: a reused Idempotency-Key
 )
 def set_licence_status(
     msp_id: Annotated[str, Path(pattern=MSP_ID_PATTERN)],

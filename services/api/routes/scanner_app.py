@@ -38,6 +38,8 @@ HEADERS = {
 # URL name under /scanner/ → media type (files of scanner_app/static).
 OWN_FILES = {
     "app.js": "text/javascript",
+    "warehouse.js": "text/javascript",
+    "notifications.js": "text/javascript",
     "app.css": "text/css",
     "sw.js": "text/javascript",
     "manifest.webmanifest": "application/manifest+json",

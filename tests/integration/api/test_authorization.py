@@ -12,6 +12,7 @@ contract: the whole matrix writes nothing to the ledger, which the test checks t
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ from sqlmodel import select
 
 from services.api import create_app
 from services.auth.tokens import create_token, revoke_token
+from services.notifications import stream as notification_stream
 from services.readmodel.tables import Shipment
 from tests.integration.api.support import ACTORS, TestClient, assert_error, tokens_for
 from tests.support.network import SmallNetwork, build_small_network
@@ -75,6 +77,24 @@ POLICY: dict[str, Rule] = {
     # Labels of the network's batch: its manufacturer and the regulator, as for get_batch.
     "get_batch_label_sheet": Rule(frozenset({"maker"}) | REGULATOR),
     "get_pack_label": Rule(frozenset({"maker"}) | REGULATOR),
+    # Warehouse: custodians only; SSCCs they did not pack or ship answer 404 to them as well.
+    "pack_logistic_unit": Rule(CUSTODIANS),
+    "get_logistic_unit": Rule(CUSTODIANS),
+    "get_logistic_unit_label": Rule(CUSTODIANS),
+    "resolve_warehouse_scan": Rule(CUSTODIANS),
+    # Signing out spends the caller's token: the sample sends a fresh one of the same actor.
+    "revoke_my_token": Rule(EVERYONE),
+    "list_audit_entries": Rule(REGULATOR),
+    "get_batch_provenance_pdf": Rule(REGULATOR),
+    "get_pack_provenance_pdf": Rule(REGULATOR),
+    "list_alerts": Rule(REGULATOR),
+    "get_alert_stats": Rule(REGULATOR),
+    "export_alerts_csv": Rule(REGULATOR),
+    "get_alert": Rule(REGULATOR),
+    "transition_alert": Rule(REGULATOR),
+    "add_alert_note": Rule(REGULATOR),
+    # An endless stream: the sample's fresh token is revoked meanwhile, which ends it.
+    "stream_notifications": Rule(EVERYONE),
 }
 
 PRINCIPALS = (*ACTORS, "no_token", "unknown_token", "revoked_token")
@@ -85,6 +105,10 @@ UNREGISTERED_GTIN = "09506000134369"  # valid check digit, no product
 class Sample:
     path: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] | None = None
+    # Send a fresh token of the calling actor (the request spends or holds on to it) …
+    fresh_token: bool = False
+    # … and revoke it this many seconds into the request (it ends an endless stream).
+    revoke_after: float | None = None
 
 
 def samples(net: SmallNetwork, shipment_id: str) -> dict[str, Sample]:
@@ -122,6 +146,17 @@ def samples(net: SmallNetwork, shipment_id: str) -> dict[str, Sample]:
         "get_pack_provenance_csv": Sample({"gtin": net.gtin, "serial": net.serials[0]}),
         "get_batch_label_sheet": Sample({"gtin": net.gtin, "lot": net.lot}),
         "get_pack_label": Sample({"gtin": net.gtin, "lot": net.lot, "serial": net.serials[0]}),
+        "pack_logistic_unit": Sample(body={"contents": [unknown_lot_line]}),
+        "get_logistic_unit": Sample({"sscc": "340123450000000000"}),
+        "get_logistic_unit_label": Sample({"sscc": "340123450000000000"}),
+        "resolve_warehouse_scan": Sample(body={"code": net.code(net.serials[0])}),
+        "revoke_my_token": Sample(fresh_token=True),
+        "get_batch_provenance_pdf": Sample({"gtin": net.gtin, "lot": net.lot}),
+        "get_pack_provenance_pdf": Sample({"gtin": net.gtin, "serial": net.serials[0]}),
+        "get_alert": Sample({"key": "no-such-alert"}),
+        "transition_alert": Sample({"key": "no-such-alert"}, {"status": "investigating"}),
+        "add_alert_note": Sample({"key": "no-such-alert"}, {"note": "checked"}),
+        "stream_notifications": Sample(fresh_token=True, revoke_after=0.3),
     }
 
 
@@ -169,20 +204,41 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
 
 
 def test_policy_covers_exactly_the_operations_in_openapi(matrix: Matrix) -> None:
-    assert sorted(matrix.operations) == sorted(POLICY), (
-        "Every operation needs an entry in POLICY (and every entry an operation)."
+    missing = sorted(set(matrix.operations) - set(POLICY))
+    stale = sorted(set(POLICY) - set(matrix.operations))
+    assert not missing, (
+        f"Add to POLICY in {__file__} who may call each new operation, e.g.\n"
+        + "\n".join(f'    "{op}": Rule(EVERYONE | CUSTODIANS | REGULATOR | …),' for op in missing)
+        + "\nand, if it needs path parameters or a body, a Sample in samples(); then declare its"
+        " own-versus-other rule in test_authorization_ownership.OWNERSHIP."
     )
+    assert not stale, f"POLICY names operations the API no longer has: {stale}"
+
+
+def headers_for(matrix: Matrix, sample: Sample, principal: str) -> dict[str, str]:
+    if not (sample.fresh_token and principal in ACTORS):
+        return matrix.headers[principal]
+    actor = getattr(matrix.network, principal)
+    token = create_token(matrix.network.rt, user=actor.user, msp_id=actor.msp_id)
+    if sample.revoke_after is not None:
+        revoking = threading.Timer(sample.revoke_after, revoke_token, (matrix.network.rt, token))
+        revoking.daemon = True
+        revoking.start()
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.mark.parametrize("principal", PRINCIPALS)
 @pytest.mark.parametrize("operation_id", sorted(POLICY))
-def test_authorization_matrix(matrix: Matrix, operation_id: str, principal: str) -> None:
+def test_authorization_matrix(
+    matrix: Matrix, operation_id: str, principal: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     method, template = matrix.operations[operation_id]
     sample = matrix.samples.get(operation_id, Sample())
+    if sample.revoke_after is not None:  # a stream re-checks its token at every keep-alive
+        monkeypatch.setattr(notification_stream, "KEEPALIVE_SECONDS", 0.05)
     path = template.format(**{name: quote(value, safe="") for name, value in sample.path.items()})
-    response = matrix.client.request(
-        method, path, json=sample.body, headers=matrix.headers[principal]
-    )
+    headers = headers_for(matrix, sample, principal)
+    response = matrix.client.request(method, path, json=sample.body, headers=headers)
     rule = POLICY[operation_id]
     if rule.public or principal in rule.allowed:
         assert response.status_code not in (401, 403), response.text

@@ -84,6 +84,7 @@ def synthetic(seed: int = 1) -> Frames:
             "status": ["recalled"] + ["active"] * 99,
             "status_changed_at": start + pd.Timedelta(days=300),
             "quantity": 10_000,
+            "manufacturer": orgs[0],
         }
     )
     places = pd.DataFrame(

@@ -9,7 +9,14 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, select
 
-from services.domain import batches, organizations, packs, shipments, verification
+from services.domain import (
+    batches,
+    logistic_units,
+    organizations,
+    packs,
+    shipments,
+    verification,
+)
 from services.readmodel.db import create_schema, make_engine
 from services.readmodel.tables import DERIVED_TABLES, Scan, SerialNumber
 from tests.support.network import SmallNetwork, build_small_network
@@ -25,8 +32,8 @@ OFF_CHAIN_TABLES: list[type[SQLModel]] = [Scan, SerialNumber]
 def build_scenario(data_dir: Path, database_url: str = "") -> SmallNetwork:
     """The small network, then: three packs dispensed at pharmacy A and one of them undone, a pack
     destroyed at the wholesaler, a second batch shipped whole (the maker's holding drops to zero)
-    and received short, that batch recalled, a shipment left in transit, a licence suspended,
-    and two scans."""
+    and received short, that batch recalled, a shipment of one case (SSCC) left in transit, a
+    licence suspended, and two scans."""
     net = build_small_network(data_dir, database_url)
     rt = net.rt
     for serial in net.serials[:3]:
@@ -49,11 +56,19 @@ def build_scenario(data_dir: Path, database_url: str = "") -> SmallNetwork:
     batches.change_batch_status(
         rt, actor=net.maker, gtin=net.gtin, lot=LOT2, status="recalled", reason="Label misprint"
     )
+    # Packed in one case (SSCC) first, so the case's contents travel with the shipment.
+    case = logistic_units.pack_unit(
+        rt, actor=net.wholesaler, contents=[logistic_units.UnitContent(net.gtin, net.lot, 2)]
+    )
     shipments.ship(
         rt,
         actor=net.wholesaler,
         receiver="PharmacyBMSP",
-        lines=[shipments.ShipmentLineRequest(gtin=net.gtin, lot=net.lot, quantity=2)],
+        lines=[
+            shipments.ShipmentLineRequest(
+                gtin=net.gtin, lot=net.lot, quantity=2, ssccs=(case.sscc,)
+            )
+        ],
         shipment_id="SHP-TO-B",
     )
     organizations.set_licence_status(
