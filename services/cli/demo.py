@@ -189,6 +189,11 @@ def print_demo(
         markup=False,
     )
     out.print(
+        f"Pages (sign in with a token above): {base}/scanner/ (pharmacies and warehouses) · "
+        f"{base}/manufacturer · {base}/regulator (alerts dashboard, provenance reports)",
+        soft_wrap=True,
+    )
+    out.print(
         f"API docs: {base}/docs   ·   tokens and codes as JSON: {directory / RESULT_FILE}",
         soft_wrap=True,
     )

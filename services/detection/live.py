@@ -35,6 +35,12 @@ log = logging.getLogger("pharmatrace.detection.live")
 
 IDLE_TICK_SECONDS = 0.25
 LEASE_WAIT_SECONDS = 5.0
+# At most this share of the process's time goes to detection runs: a run re-reads the touched
+# batches' whole history with pandas and holds the GIL for most of it, so back-to-back runs under
+# a busy scanner load slowed verification by 2x (bench/mixed_load.py). After a run of t seconds
+# the worker rests t * (1 - MAX_DUTY) / MAX_DUTY before the next: alerts come a little later when
+# the service is busy, verdicts never do.
+MAX_DUTY = 0.2
 
 
 class DetectionWorker:
@@ -87,6 +93,9 @@ class DetectionWorker:
             try:
                 if self._detect and (poked or self._behind()):
                     self._run()
+                    self._relay.poll()
+                    self._stop.wait(self.last_run_seconds * (1 - MAX_DUTY) / MAX_DUTY)
+                    continue
                 self._relay.poll()
             except Exception:  # keep the worker alive; the next tick retries
                 log.exception("live detection failed")

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from services.domain import guards
 from services.errors import PharmaTraceError, invalid, not_found
 from services.gs1 import is_valid_gtin, normalize_gtin
 from services.readmodel.tables import Batch, Holding, LedgerEvent
@@ -54,6 +55,7 @@ def register_batch(
         invalid("INVALID_GTIN", f"{gtin!r} is not a GTIN with a valid check digit."),
     )
     gtin = normalize_gtin(gtin)
+    guards.product_owner(rt, actor, gtin)  # before generating a million serials for nothing
     generated = serials is None
     if serials is None:
         done = _completed_generated_batch(rt, actor, gtin, lot, expiry, quantity)
@@ -213,7 +215,8 @@ def list_holdings(rt: Runtime, *, msp_id: str) -> list[Holding]:
 def change_batch_status(
     rt: Runtime, *, actor: Actor, gtin: str, lot: str, status: str, reason: str
 ) -> Committed:
-    """Recall, withdraw, quarantine or release a batch (the contract checks who may)."""
+    """Recall, withdraw, quarantine or release a batch (the contract checks who may, again)."""
+    guards.batch_owner(rt, actor, gtin, lot)
     return rt.submit(
         actor.msp_id,
         "ChangeBatchStatus",

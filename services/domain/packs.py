@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from services.domain import guards
 from services.domain.codes import locate_serial, parse_pack_code
 from services.readmodel.tables import Pack
 from services.runtime import Actor, Committed, Runtime
@@ -13,6 +14,7 @@ def decommission(rt: Runtime, *, actor: Actor, code: str, status: str = "supplie
     """Set a pack's status (supplied = dispensed to the patient); the contract checks custody."""
     pack = parse_pack_code(code)
     serial = locate_serial(rt, pack)
+    guards.custodian_of_pack(rt, actor, serial.gtin, serial.lot, serial.serial)
     siblings = rt.serials.proof(serial.gtin, serial.lot, serial.leaf_index)
     body = {
         "gtin": serial.gtin,
@@ -30,6 +32,7 @@ def undo(rt: Runtime, *, actor: Actor, code: str) -> Committed:
     """Revert a decommissioning (EU rules: 10 days, same organization and premises)."""
     pack = parse_pack_code(code)
     serial = locate_serial(rt, pack)
+    guards.undoer_of_pack(rt, actor, serial.gtin, serial.serial)
     body = {"gtin": serial.gtin, "serial": serial.serial}
     if actor.location:
         body["location"] = actor.location

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import col, or_, select
 
-from services.domain import logistic_units
+from services.domain import guards, logistic_units
 from services.errors import not_found
 from services.readmodel.tables import Shipment, ShipmentLine
 from services.runtime import Actor, Committed, Runtime
@@ -65,6 +65,9 @@ def ship(
         actor=actor,
         ssccs=[sscc for line in lines for sscc in line.ssccs],
         shipment_id=body["shipment_id"],
+    )
+    guards.custodian_of_lines(
+        rt, actor, [(line.gtin, line.lot) for line in lines], body["shipment_id"]
     )
     if units:  # the cases' contents travel with the shipment, for the receiver to resolve
         body["logistic_units"] = units

@@ -30,7 +30,7 @@ from sqlmodel import select
 from services.api import create_app
 from services.domain import batches, packs, products, shipments
 from services.ledger import EndorseError
-from services.readmodel.tables import Batch, Holding, SerialNumber, Shipment
+from services.readmodel.tables import AuditEntry, Batch, Holding, SerialNumber, Shipment
 from services.runtime import Actor
 from tests.integration.api.support import ACTORS, TestClient, assert_error, tokens_for
 from tests.integration.api.test_authorization import POLICY, REGULATOR
@@ -372,6 +372,12 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     net.rt.close()
 
 
+def ledger_attempts(setup: Setup) -> int:
+    """Writes the service signed and sent to the ledger, committed or refused (the audit log)."""
+    with setup.world.net.rt.session() as session:
+        return len(session.exec(select(AuditEntry.id)).all())
+
+
 def send(setup: Setup, operation_id: str, caller: str, request: Request) -> Any:
     method, template = OPERATIONS[operation_id]
     path = template.format(**{k: quote(v, safe="") for k, v in request.path.items()})
@@ -391,6 +397,7 @@ def test_own_versus_other_organizations_object(
     setup.world.caller = caller
     request = entry.request(setup.world, owner)
     height = setup.world.net.rt.ledger.height()
+    attempts = ledger_attempts(setup)
 
     response = send(setup, operation_id, caller, request)
 
@@ -400,6 +407,8 @@ def test_own_versus_other_organizations_object(
     status, code = entry.other
     assert_error(response, status, code)
     assert setup.world.net.rt.ledger.height() == height, "a refused request wrote"
+    # Refused by the service itself: nothing was even signed and sent to the ledger.
+    assert ledger_attempts(setup) == attempts, "the service left the refusal to the contract"
     if entry.contract is not None:
         assert request.direct is not None
         function, body = request.direct
