@@ -34,6 +34,17 @@ def charts_drawn(page: Page) -> int:
     )
 
 
+def wait_for_charts(page: Page, count: int) -> None:
+    """Until `count` charts are drawn: the canvases are in the HTML at once, chart.js (a deferred
+    script) draws them a little later; fails after Playwright's timeout if they never are."""
+    page.wait_for_function(
+        "n => window.Chart !== undefined && [...document.querySelectorAll('canvas[data-chart]')]"
+        ".filter(c => Chart.getChart(c) !== undefined).length === n",
+        arg=count,
+    )
+    assert charts_drawn(page) == count
+
+
 def chart_data(page: Page, label: str, path: str) -> Any:
     """A drawn chart's data, read in one step: the live part may swap the canvas at any time."""
     return page.evaluate(
@@ -55,8 +66,7 @@ def test_given_planted_alerts_when_a_regulator_works_an_alert_then_the_rate_and_
     expect(page.locator("#total-alerts")).to_have_text(str(len(PLANTED)))
     expect(page.locator("#false-alert-rate")).to_have_text("–")
     expect(page.locator("table.alerts tbody tr")).to_have_count(len(PLANTED))
-    page.wait_for_function("document.querySelectorAll('canvas[data-chart]').length === 5")
-    assert charts_drawn(page) == 5
+    wait_for_charts(page, 5)
     assert sorted(chart_data(page, "Alerts by region", "labels")) == ["DE", "FR", "none"]
     cookie = next(c for c in page.context.cookies() if c["name"] == "pt_session")
     assert cookie["path"] == "/regulator"
@@ -70,7 +80,7 @@ def test_given_planted_alerts_when_a_regulator_works_an_alert_then_the_rate_and_
     rows = page.locator("table.alerts tbody tr")
     expect(rows).to_have_count(2)
     expect(page.locator("#total-alerts")).to_have_text("2")
-    assert charts_drawn(page) == 5
+    wait_for_charts(page, 5)
     screenshot(page, "regulator-02-filtered")
 
     # Open the clone alert: evidence, drill-down, no history yet.
