@@ -20,8 +20,15 @@
   const camera = { stream: null, running: false, lastCode: "", canvas: null, ready: null };
   // Scan-to-verdict times (ms), newest last: read by the browser tests and the benchmark.
   const timings = [];
-  // warehouse.js reads the session and signs out through these (it has its own screen).
-  window.ptScanner = { timings, session: () => ({ token: state.token, me: state.me }), signOut: (m) => signOut(m) };
+  // warehouse.js reads the session and signs out through these (it has its own screen), and reads
+  // scanner input with the same rules (one place knows what wedge scanners send for GS).
+  window.ptScanner = {
+    timings,
+    session: () => ({ token: state.token, me: state.me }),
+    signOut: (m) => signOut(m),
+    normalise,
+    idempotencyKey,
+  };
 
   // -- input ------------------------------------------------------------------------------------
 

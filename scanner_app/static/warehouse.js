@@ -12,7 +12,6 @@
 (() => {
   const API = "/api/v1";
   const GS = "\u001d";
-  const GS_SUBSTITUTES = [/<GS>/gi, /\^\]/g, /\u241d/g, /\{GS\}/gi];
   const CUSTODIANS = ["manufacturer", "distributor", "pharmacy"];
   const MODE_KEY = "pt_scanner_mode";
 
@@ -35,16 +34,10 @@
     return node;
   }
 
-  function normalise(raw) {
-    let text = raw.replace(/[\r\n]+$/g, "");
-    for (const pattern of GS_SUBSTITUTES) text = text.replace(pattern, GS);
-    return text.trim();
-  }
-
-  function newKey() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    return `k-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  }
+  // Scanner input and idempotency keys follow app.js's rules (loaded first: scripts are deferred
+  // in document order).
+  const normalise = (raw) => window.ptScanner.normalise(raw);
+  const newKey = () => window.ptScanner.idempotencyKey();
 
   const batchKey = (gtin, lot) => `${gtin}|${lot}`;
   const shown = (code) => code.replace(/\u001d/g, "<GS>");
